@@ -1,0 +1,195 @@
+/**
+ * One experiment, end to end: config -> (backend, data, backbone, strategy, tracker) -> loop ->
+ * tracker + checkpoint. Knows strategies, backbones and trackers only through the container.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { injectable, multiInject, inject } from 'inversify';
+import YAML from 'yaml';
+import { TYPES } from '../types.js';
+import type { AdapterFactory, Adapter } from '../train/adapter.js';
+import type { BackboneFactory } from '../models/backbones.js';
+import type { Tracker, TrackedRun } from '../tracking/tracker.js';
+import type { ExperimentConfig } from '../config/schema.js';
+import { configHash, flattenConfig } from '../config/load.js';
+import { UserError, messages } from '../messages.js';
+import { checkDatasetName, loadDataset } from '../data/datasets.js';
+import { makeSplits, makeTargetSplits } from '../data/splits.js';
+import { runLoop, type LoopObserver } from '../train/loop.js';
+import { saveModels } from '../train/checkpoint.js';
+import { experimentName, trackingUri } from '../tracking/resolve.js';
+import { DALAB_VERSION } from '../version.js';
+import type { ProgressReporter } from './progress.js';
+
+export interface RunOptions {
+  /** The experiment file, logged as an artifact. */
+  file?: string;
+  backend: string;
+  progress: ProgressReporter;
+}
+
+export interface RunSummary {
+  runId: string;
+  experiment: string;
+  adapter: string;
+  status: 'FINISHED' | 'FAILED';
+  error?: string;
+  backend: string;
+  metrics: Record<string, number>;
+  outDir: string;
+}
+
+function gitCommit(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Thrown for a failure while training (exit 1), carrying the summary of the failed run. */
+export class TrainingFailure extends Error {
+  constructor(
+    readonly summary: RunSummary,
+    override readonly cause: unknown,
+  ) {
+    super(summary.error);
+  }
+}
+
+@injectable()
+export class ExperimentRunner {
+  constructor(
+    @multiInject(TYPES.AdapterFactory) private readonly adapters: AdapterFactory<never>[],
+    @multiInject(TYPES.BackboneFactory) private readonly backbones: BackboneFactory[],
+    @inject(TYPES.TrackerFactory) private readonly trackerFor: (uri: string) => Tracker,
+  ) {}
+
+  adapterNames(): string[] {
+    return this.adapters.map((a) => a.name);
+  }
+
+  backboneFactories(): readonly BackboneFactory[] {
+    return this.backbones;
+  }
+
+  /** Checks everything that can be checked without data or training (exit 2 on failure). */
+  prepare(config: ExperimentConfig, origin: string): { factory: AdapterFactory<never>; options: never; backbone: BackboneFactory; tracker: Tracker } {
+    const { name, ...rawOptions } = config.adapter;
+    const factory = this.adapters.find((a) => a.name === name);
+    if (factory == null) throw new UserError(messages.unknownAdapter(name, this.adapterNames()));
+    const parsed = factory.options.safeParse(rawOptions);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const detail = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} for strategy '${name}'` : issue.message;
+      throw new UserError(messages.configField(origin, ['adapter', ...issue.path].join('.'), detail));
+    }
+    if (factory.needs.targetLabels === 'required' && config.target.labels === 0) throw new UserError(messages.labelsNeedLabelledTarget(name));
+    const backbone = this.backbones.find((b) => b.name === config.model.backbone);
+    if (backbone == null) throw new UserError(messages.unknownBackbone(config.model.backbone, this.backbones.map((b) => b.name)));
+    checkDatasetName(config.source.dataset, 'source.dataset');
+    checkDatasetName(config.target.dataset, 'target.dataset');
+    const tracker = this.trackerFor(trackingUri(config));
+    return { factory, options: parsed.data as never, backbone, tracker };
+  }
+
+  async run(config: ExperimentConfig, options: RunOptions): Promise<RunSummary> {
+    const origin = options.file ?? 'experiment';
+    const { factory, options: adapterOptions, backbone: backboneFactory, tracker } = this.prepare(config, origin);
+    const { progress } = options;
+
+    progress.status(`loading ${config.source.dataset} -> ${config.target.dataset}`);
+    const sourceData = loadDataset(config.source.dataset, 'source.dataset');
+    const targetData = sourceData.name === config.target.dataset ? sourceData : loadDataset(config.target.dataset, 'target.dataset');
+    const source = makeSplits(sourceData, config.model.input);
+    const target = makeTargetSplits(targetData, config.model.input, config.target.labels, config.train.seed);
+    const numClasses = Math.max(source.numClasses, target.numClasses);
+
+    const backbone = backboneFactory.build({ input: config.model.input, numClasses, seed: config.train.seed });
+    const adapter: Adapter = factory.create({ backbone, numClasses, targetLabels: config.target.labels, seed: config.train.seed }, adapterOptions);
+
+    const experiment = experimentName(config);
+    const commit = gitCommit();
+    const run = await tracker.startRun({
+      experiment,
+      runName: `${config.name}-${factory.name}-s${config.train.seed}`,
+      tags: {
+        'dalab.adapter': factory.name,
+        'dalab.benchmark': `${config.source.dataset}->${config.target.dataset}`,
+        'dalab.seed': String(config.train.seed),
+        'dalab.backend': options.backend,
+        'dalab.config_hash': configHash(config),
+        'dalab.version': DALAB_VERSION,
+        'mlflow.source.name': options.file ?? 'dalab',
+        'mlflow.source.type': 'LOCAL',
+        ...(commit != null ? { 'mlflow.source.git.commit': commit } : {}),
+        'dalab.data.source': `${source.name} train=${source.train.count} val=${source.val.count} test=${source.test.count}`,
+        'dalab.data.target': `${target.name} train=${target.train.count} labelled=${target.labelled.count} val=${target.val.count} test=${target.test.count}`,
+      },
+    });
+    const { sweep: _sweep, ...resolved } = config;
+    run.logParams(flattenConfig(resolved));
+    if (options.file != null) fs.copyFileSync(options.file, path.join(run.artifactDir, path.basename(options.file)));
+    fs.writeFileSync(path.join(run.artifactDir, 'resolved-config.yaml'), YAML.stringify(resolved));
+
+    const summary: RunSummary = { runId: run.runId, experiment, adapter: factory.name, status: 'FINISHED', backend: options.backend, metrics: {}, outDir: run.artifactDir };
+    try {
+      summary.metrics = await this.train(config, adapter, source, target, run, progress);
+      await run.end('FINISHED');
+      return summary;
+    } catch (error) {
+      summary.status = 'FAILED';
+      summary.error = error instanceof Error ? error.message : String(error);
+      await run.end('FAILED').catch(() => undefined);
+      throw new TrainingFailure(summary, error);
+    } finally {
+      progress.stop();
+      adapter.dispose();
+    }
+  }
+
+  private async train(
+    config: ExperimentConfig,
+    adapter: Adapter,
+    source: ReturnType<typeof makeSplits>,
+    target: ReturnType<typeof makeTargetSplits>,
+    run: TrackedRun,
+    progress: ProgressReporter,
+  ): Promise<Record<string, number>> {
+    progress.start(config.train.steps, `${adapter.name} ${config.source.dataset} -> ${config.target.dataset}`);
+    const observer: LoopObserver = {
+      onLosses: (step, terms) => {
+        for (const [k, v] of Object.entries(terms)) run.logMetric(`loss/${k}`, v, step);
+      },
+      onEvaluation: (step, metrics) => {
+        for (const [k, v] of Object.entries(metrics)) run.logMetric(k, v, step);
+        void run.flush();
+        progress.evaluation(step, metrics);
+      },
+      onStep: (step, info) => progress.step(step, info),
+    };
+    const result = await runLoop(config, adapter, source, target, observer);
+    progress.stop();
+
+    await saveModels(adapter.checkpointModels(), path.join(run.artifactDir, 'checkpoint'));
+    fs.writeFileSync(
+      path.join(run.artifactDir, 'confusion_matrix.json'),
+      JSON.stringify({ rows: 'true class', columns: 'predicted class', step: config.train.steps, matrix: result.targetTestEvaluation.confusion }),
+    );
+    const final: Record<string, number> = {
+      target_test_acc: result.selected['target_test_acc']!,
+      target_test_acc_last: result.last['target_test_acc']!,
+      target_test_acc_oracle: result.oracleTargetTestAcc,
+      source_test_acc: result.selected['source_test_acc']!,
+      source_val_acc: result.selected['source_val_acc']!,
+      target_val_acc: result.selected['target_val_acc']!,
+      target_test_ece: result.selected['target_test_ece']!,
+      selected_step: result.selectedStep,
+    };
+    // Final metrics: logged at the last step under their own names, so the MLflow UI's run table shows them.
+    for (const [k, v] of Object.entries(final)) run.logMetric(`final/${k}`, v, config.train.steps);
+    run.setTags({ 'dalab.selected_step': String(result.selectedStep), 'dalab.select_by': config.select.by });
+    return final;
+  }
+}

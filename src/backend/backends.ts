@@ -1,0 +1,156 @@
+/**
+ * Compute backend selection: tensorflow-gpu > tensorflow (native CPU) > onednn > wasm > cpu.
+ *
+ * The native packages are optional dependencies: when their install failed (their install script
+ * downloads libtensorflow from outside the package registries) `require` throws, and we fall back,
+ * keeping the reason so `dalab backends` can tell the user why.
+ */
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmTrainingKernels } from './wasm-training-kernels.js';
+import { UserError, messages } from '../messages.js';
+
+const require = createRequire(import.meta.url);
+
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export interface BackendProbe {
+  name: BackendName;
+  description: string;
+  loaded: boolean;
+  /** Why it did not load (absent when it loaded). */
+  reason?: string;
+}
+
+interface BackendCandidate {
+  name: BackendName;
+  description: string;
+  /** Makes the backend available to tfjs; throws with a reason when it cannot. Returns the tfjs backend name. */
+  load(): Promise<string>;
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0]!.slice(0, 200);
+}
+
+/** tfjs-node registers the 'tensorflow' backend when it is required; the GPU build does the same with CUDA. */
+function nativeCandidate(name: BackendName, pkg: string, description: string): BackendCandidate {
+  return {
+    name,
+    description,
+    async load() {
+      let resolved: string;
+      try {
+        resolved = require.resolve(pkg);
+      } catch {
+        throw new Error(`package ${pkg} is not installed (optional; see README "Native TensorFlow")`);
+      }
+      try {
+        require(resolved);
+      } catch (error) {
+        throw new Error(`${pkg} is installed but its native binding did not load: ${firstLine(error)}`);
+      }
+      if (tf.findBackend('tensorflow') == null) throw new Error(`${pkg} loaded but registered no 'tensorflow' backend`);
+      return 'tensorflow';
+    },
+  };
+}
+
+const candidates: BackendCandidate[] = [
+  nativeCandidate('tensorflow-gpu', '@tensorflow/tfjs-node-gpu', 'native TensorFlow with CUDA (@tensorflow/tfjs-node-gpu)'),
+  nativeCandidate('tensorflow', '@tensorflow/tfjs-node', 'native TensorFlow on CPU (@tensorflow/tfjs-node)'),
+  {
+    name: 'onednn',
+    description: 'oneDNN kernels on the cpu backend (native addon)',
+    async load() {
+      throw new Error('the oneDNN addon is not built in this version');
+    },
+  },
+  {
+    name: 'wasm',
+    description: 'WebAssembly + SIMD (@tensorflow/tfjs-backend-wasm) with dalab training kernels',
+    async load() {
+      const wasm = require('@tensorflow/tfjs-backend-wasm') as { setWasmPaths(prefix: string): void };
+      const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+      wasm.setWasmPaths(dist + path.sep);
+      registerWasmTrainingKernels();
+      return 'wasm';
+    },
+  },
+  {
+    name: 'cpu',
+    description: 'pure JavaScript (slow: a few images per second for a convnet)',
+    async load() {
+      return 'cpu';
+    },
+  },
+];
+
+async function activate(candidate: BackendCandidate): Promise<void> {
+  const tfName = await candidate.load();
+  // The GPU and CPU builds of tfjs-node both register 'tensorflow'; for the GPU build, a missing CUDA
+  // shows up only when the first op runs, so run one.
+  const ok = await tf.setBackend(tfName);
+  if (!ok) throw new Error(`tfjs could not initialise the '${tfName}' backend`);
+  await tf.ready();
+  tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync());
+}
+
+let active: BackendName | null = null;
+
+/**
+ * Selects the backend: `requested` (flag or DALAB_BACKEND) if given, else the best that loads.
+ * A requested backend that does not load is a user error (exit 2), not a silent fallback.
+ */
+export async function selectBackend(requested?: string): Promise<BackendName> {
+  const wanted = requested ?? process.env['DALAB_BACKEND'];
+  if (wanted != null && wanted !== '') {
+    const candidate = candidates.find((c) => c.name === wanted);
+    if (candidate == null) throw new UserError(messages.unknownBackend(wanted, BACKEND_NAMES));
+    if (active === candidate.name) return active;
+    try {
+      await activate(candidate);
+    } catch (error) {
+      throw new UserError(messages.backendUnavailable(wanted, firstLine(error)));
+    }
+    active = candidate.name;
+    return active;
+  }
+  if (active != null) return active;
+  for (const candidate of candidates) {
+    try {
+      await activate(candidate);
+      active = candidate.name;
+      return active;
+    } catch {
+      // Try the next one; `dalab backends` shows the reasons.
+    }
+  }
+  throw new Error('no tfjs backend could be loaded');
+}
+
+/** Which backends load here, and why the others do not. Leaves the best one active. */
+export async function probeBackends(): Promise<BackendProbe[]> {
+  const probes: BackendProbe[] = [];
+  for (const candidate of candidates) {
+    try {
+      await activate(candidate);
+      probes.push({ name: candidate.name, description: candidate.description, loaded: true });
+    } catch (error) {
+      probes.push({ name: candidate.name, description: candidate.description, loaded: false, reason: firstLine(error) });
+    }
+  }
+  const best = probes.find((p) => p.loaded);
+  if (best != null) {
+    await activate(candidates.find((c) => c.name === best.name)!);
+    active = best.name;
+  }
+  return probes;
+}
+
+export function activeBackend(): BackendName | null {
+  return active;
+}

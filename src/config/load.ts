@@ -1,0 +1,116 @@
+/**
+ * Loading an experiment: YAML file -> `--set` overrides -> strict validation -> resolved config.
+ * Every failure is a UserError with one line naming the field and what is allowed.
+ */
+import * as fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { UserError, messages } from '../messages.js';
+import { experimentSchema, type ExperimentConfig } from './schema.js';
+
+export type RawConfig = Record<string, unknown>;
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function readExperimentFile(file: string): RawConfig {
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UserError(messages.fileNotFound(file));
+  const text = fs.readFileSync(file, 'utf8');
+  let parsed: unknown;
+  try {
+    parsed = YAML.parse(text, { prettyErrors: false });
+  } catch (error) {
+    const detail = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    throw new UserError(messages.yamlSyntax(file, detail));
+  }
+  if (!isMapping(parsed)) throw new UserError(messages.notAMapping(file));
+  return parsed;
+}
+
+/** `key.path=value`, value parsed as YAML (`500` is a number, `[1,2]` a list, `coral` a string). */
+export function parseSetArgument(arg: string): { key: string[]; value: unknown } {
+  const eq = arg.indexOf('=');
+  if (eq <= 0) throw new UserError(messages.badSetSyntax(arg));
+  const key = arg.slice(0, eq).trim().split('.');
+  if (key.some((part) => part === '')) throw new UserError(messages.badSetSyntax(arg));
+  const text = arg.slice(eq + 1);
+  let value: unknown;
+  try {
+    value = text === '' ? '' : YAML.parse(text);
+  } catch {
+    value = text;
+  }
+  return { key, value };
+}
+
+/** Sets a dotted key inside a (deep-copied) raw config; creates intermediate mappings. */
+export function setDotted(config: RawConfig, key: string[], value: unknown): RawConfig {
+  const copy = structuredClone(config);
+  let node: Record<string, unknown> = copy;
+  for (const part of key.slice(0, -1)) {
+    const next = node[part];
+    if (next === undefined || next === null) {
+      node[part] = {};
+    } else if (!isMapping(next)) {
+      throw new UserError(messages.setThroughList(key.join('.')));
+    }
+    node = node[part] as Record<string, unknown>;
+  }
+  node[key[key.length - 1]!] = value;
+  return copy;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_union':
+      return 'has a value of the wrong kind';
+    default:
+      return issue.message.replace(/^Invalid input: /, '');
+  }
+}
+
+export function validateExperiment(raw: RawConfig, origin: string): ExperimentConfig {
+  const result = experimentSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    throw new UserError(messages.configField(origin, field, describeIssue(issue)));
+  }
+  return result.data;
+}
+
+export function loadExperiment(file: string, sets: readonly string[] = []): ExperimentConfig {
+  let raw = readExperimentFile(file);
+  for (const arg of sets) {
+    const { key, value } = parseSetArgument(arg);
+    raw = setDotted(raw, key, value);
+  }
+  return validateExperiment(raw, file);
+}
+
+/** Flattens a config to dotted keys; lists are JSON (the MLflow params of a run). */
+export function flattenConfig(value: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
+  if (isMapping(value)) {
+    for (const [k, v] of Object.entries(value)) flattenConfig(v, prefix === '' ? k : `${prefix}.${k}`, out);
+  } else if (value !== undefined) {
+    out[prefix] = Array.isArray(value) ? JSON.stringify(value) : String(value);
+  }
+  return out;
+}
+
+/** A stable hash of the resolved config minus what does not change results (tracking, sweep). */
+export function configHash(config: ExperimentConfig): string {
+  const { tracking: _tracking, sweep: _sweep, ...rest } = config;
+  const flat = flattenConfig(rest);
+  const canonical = Object.keys(flat)
+    .sort()
+    .map((k) => `${k}=${flat[k]}`)
+    .join('\n');
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,85 @@
+/**
+ * The experiment file: schema, defaults and validation (zod, strict: an unknown key is an error
+ * that names the key, never silently ignored).
+ */
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+
+export const domainSchema = z
+  .object({
+    dataset: z.string().min(1),
+  })
+  .strict();
+
+export const targetSchema = domainSchema
+  .extend({
+    /** 0 = unsupervised; N = N labelled images per class; 'all' = every image of the train pool. */
+    labels: z.union([z.number().int().nonnegative(), z.literal('all')]).default(0),
+  })
+  .strict();
+
+export const modelSchema = z
+  .object({
+    backbone: z.string().default('digitnet'),
+    input: z.tuple([positiveInt, positiveInt, z.union([z.literal(1), z.literal(3)])]).default([28, 28, 1]),
+  })
+  .strict();
+
+/** Strategy-specific keys are validated by the strategy itself (see adapters/). */
+export const adapterSchema = z
+  .object({
+    name: z.string().min(1),
+  })
+  .catchall(z.unknown());
+
+export const trainSchema = z
+  .object({
+    steps: positiveInt.default(1000),
+    batchSize: positiveInt.default(64),
+    optimizer: z.enum(['adam', 'sgd']).default('adam'),
+    lr: z.number().positive().default(0.001),
+    momentum: z.number().min(0).max(1).default(0.9),
+    schedule: z.enum(['constant', 'step', 'cosine', 'dann']).default('constant'),
+    /** step schedule: multiply the rate by `gamma` every `stepSize` steps. */
+    stepSize: positiveInt.optional(),
+    gamma: z.number().positive().default(0.1),
+    seed: z.number().int().nonnegative().default(0),
+    /** Evaluate every N steps (and always at the end); 0 = only at the end. */
+    evalEvery: z.number().int().nonnegative().optional(),
+    /** Read the loss from the device every N steps (the loop never blocks on it in between). */
+    logEvery: positiveInt.default(10),
+  })
+  .strict();
+
+export const selectSchema = z
+  .object({
+    by: z.enum(['last', 'source-val', 'oracle']).default('source-val'),
+  })
+  .strict();
+
+export const trackingSchema = z
+  .object({
+    uri: z.string().optional(),
+    experiment: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const experimentSchema = z
+  .object({
+    name: z.string().min(1),
+    source: domainSchema,
+    target: targetSchema,
+    model: modelSchema.default({ backbone: 'digitnet', input: [28, 28, 1] }),
+    adapter: adapterSchema.default({ name: 'source' }),
+    train: trainSchema.default(trainSchema.parse({})),
+    select: selectSchema.default({ by: 'source-val' }),
+    tracking: trackingSchema.default({}),
+    /** Read by `dalab sweep`; `dalab run` ignores it. */
+    sweep: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
+  })
+  .strict();
+
+export type ExperimentConfig = z.infer<typeof experimentSchema>;
+export type TrainConfig = z.infer<typeof trainSchema>;
+export type AdapterConfig = z.infer<typeof adapterSchema>;

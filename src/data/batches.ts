@@ -1,0 +1,84 @@
+/**
+ * Seeded batching: each stream walks a fresh permutation of its set every epoch. The stream state
+ * (permutation seed, epoch, position) is explicit so that a run can later be resumed exactly.
+ */
+import * as tf from '@tensorflow/tfjs';
+import seedrandom from 'seedrandom';
+import { imageSize, type ImageSet } from './types.js';
+
+export interface Batch {
+  x: tf.Tensor4D;
+  /** One-hot labels. */
+  y: tf.Tensor2D;
+}
+
+export class BatchStream {
+  private order: Int32Array;
+  private position = 0;
+  private epoch = 0;
+
+  constructor(
+    private readonly set: ImageSet,
+    private readonly batchSize: number,
+    private readonly numClasses: number,
+    private readonly seed: string,
+  ) {
+    if (set.count === 0) throw new Error('cannot draw batches from an empty set');
+    this.order = this.permutation();
+  }
+
+  private permutation(): Int32Array {
+    const rng = seedrandom(`${this.seed}/epoch/${this.epoch}`);
+    const order = new Int32Array(this.set.count);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rng() * (i + 1));
+      const t = order[i]!;
+      order[i] = order[j]!;
+      order[j] = t;
+    }
+    return order;
+  }
+
+  /** The next batch as tensors (owned by the caller); pixels scaled to [0, 1]. */
+  next(): Batch {
+    const size = imageSize(this.set);
+    const { images, labels } = this.set;
+    // Fresh buffers per batch: the cpu backend keeps a reference to the array a tensor is made from.
+    const floats = new Float32Array(this.batchSize * size);
+    const onehot = new Float32Array(this.batchSize * this.numClasses);
+    for (let b = 0; b < this.batchSize; b++) {
+      if (this.position >= this.order.length) {
+        this.epoch++;
+        this.order = this.permutation();
+        this.position = 0;
+      }
+      const index = this.order[this.position++]!;
+      const offset = index * size;
+      const out = b * size;
+      for (let p = 0; p < size; p++) floats[out + p] = images[offset + p]! / 255;
+      onehot[b * this.numClasses + labels[index]!] = 1;
+    }
+    const { height, width, channels } = this.set;
+    return {
+      x: tf.tensor4d(floats, [this.batchSize, height, width, channels]),
+      y: tf.tensor2d(onehot, [this.batchSize, this.numClasses]),
+    };
+  }
+
+  state(): { epoch: number; position: number } {
+    return { epoch: this.epoch, position: this.position };
+  }
+}
+
+/** Iterates a whole set in order, `batchSize` images at a time (evaluation). */
+export function* sequentialBatches(set: ImageSet, batchSize: number): Generator<{ x: tf.Tensor4D; labels: Int32Array }> {
+  const size = imageSize(set);
+  for (let start = 0; start < set.count; start += batchSize) {
+    const end = Math.min(set.count, start + batchSize);
+    const floats = new Float32Array((end - start) * size);
+    const bytes = set.images.subarray(start * size, end * size);
+    for (let i = 0; i < floats.length; i++) floats[i] = bytes[i]! / 255;
+    yield { x: tf.tensor4d(floats, [end - start, set.height, set.width, set.channels]), labels: set.labels.subarray(start, end) };
+  }
+}

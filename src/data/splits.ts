@@ -1,0 +1,85 @@
+/**
+ * Domain splits, the same for every strategy for a given seed (DESIGN.md section 2):
+ * - `train`: the pool (target: what unsupervised strategies see without labels);
+ * - `labelled`: N per class drawn stratified from the pool by the seed (target only);
+ * - `val`: held-out labelled part of the training data (the dataset's own, or every 10th image of
+ *   each class of the pool, which then leaves the pool);
+ * - `test`: the official test split, only for reporting.
+ */
+import seedrandom from 'seedrandom';
+import { UserError, messages } from '../messages.js';
+import { toInputShape } from './preprocess.js';
+import { classCounts, subset, type DomainSource, type ImageSet } from './types.js';
+
+export interface DomainSplits {
+  name: string;
+  numClasses: number;
+  train: ImageSet;
+  val: ImageSet;
+  test: ImageSet;
+}
+
+export interface TargetSplits extends DomainSplits {
+  /** The labelled target subset (`target.labels`), empty when 0. */
+  labelled: ImageSet;
+}
+
+function carveValidation(train: ImageSet, numClasses: number): { train: ImageSet; val: ImageSet } {
+  const seen = new Array<number>(numClasses).fill(0);
+  const keep: number[] = [];
+  const val: number[] = [];
+  for (let i = 0; i < train.count; i++) {
+    const label = train.labels[i]!;
+    (seen[label]! % 10 === 9 ? val : keep).push(i);
+    seen[label] = seen[label]! + 1;
+  }
+  return { train: subset(train, keep), val: subset(train, val) };
+}
+
+export function makeSplits(source: DomainSource, input: readonly [number, number, number]): DomainSplits {
+  let { train } = source;
+  let val = source.val;
+  if (val == null) ({ train, val } = carveValidation(train, source.numClasses));
+  return {
+    name: source.name,
+    numClasses: source.numClasses,
+    train: toInputShape(train, input),
+    val: toInputShape(val, input),
+    test: toInputShape(source.test, input),
+  };
+}
+
+/**
+ * Indices of `perClass` images of each class, drawn from the pool with the seed. Depends only on
+ * (labels, perClass, seed): every strategy of a sweep sees the same labelled images.
+ */
+export function stratifiedSample(labels: Int32Array, numClasses: number, perClass: number, seed: number): number[] {
+  const byClass: number[][] = Array.from({ length: numClasses }, () => []);
+  labels.forEach((label, i) => byClass[label]!.push(i));
+  const rng = seedrandom(`dalab/labelled/${seed}`);
+  const chosen: number[] = [];
+  byClass.forEach((indices, cls) => {
+    if (indices.length < perClass) throw new UserError(messages.tooFewLabels(perClass, cls, indices.length));
+    // Partial Fisher-Yates: the first perClass entries are a uniform sample.
+    const pool = indices.slice();
+    for (let i = 0; i < perClass; i++) {
+      const j = i + Math.floor(rng() * (pool.length - i));
+      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+    }
+    chosen.push(...pool.slice(0, perClass));
+  });
+  return chosen.sort((a, b) => a - b);
+}
+
+export function makeTargetSplits(source: DomainSource, input: readonly [number, number, number], labels: number | 'all', seed: number): TargetSplits {
+  const splits = makeSplits(source, input);
+  let labelled: ImageSet;
+  if (labels === 'all') labelled = splits.train;
+  else if (labels === 0) labelled = subset(splits.train, []);
+  else labelled = subset(splits.train, stratifiedSample(splits.train.labels, splits.numClasses, labels, seed));
+  return { ...splits, labelled };
+}
+
+export function describeSplit(set: ImageSet, numClasses: number): string {
+  return `${set.count} images (${classCounts(set.labels, numClasses).join('/')})`;
+}

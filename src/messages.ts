@@ -1,0 +1,48 @@
+/**
+ * Every message dalab shows a user, in one place: wording stays consistent, and the table of bad
+ * inputs (each answered with exit code 2 and one line) can be checked against this module.
+ */
+
+/** A mistake in what the user gave us (file, key, value, flag): exit code 2, one line, no stack. */
+export class UserError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+const list = (values: readonly (string | number)[]): string => values.map((v) => String(v)).join(', ');
+
+export const messages = {
+  unknownBackend: (name: string, allowed: readonly string[]) =>
+    `--backend: unknown backend '${name}' (allowed: ${list(allowed)})`,
+  backendUnavailable: (name: string, reason: string) =>
+    `--backend: '${name}' is not available here: ${reason} (run 'dalab backends' to see what loads)`,
+  fileNotFound: (file: string) => `${file}: no such experiment file`,
+  yamlSyntax: (file: string, detail: string) => `${file}: not valid YAML: ${detail}`,
+  notAMapping: (file: string) => `${file}: an experiment file must be a YAML mapping (key: value)`,
+  badSetSyntax: (arg: string) => `--set ${arg}: expected key=value with a dotted key, e.g. --set train.steps=500`,
+  setThroughList: (key: string) => `--set ${key}: cannot set a key inside a non-mapping value`,
+  configField: (file: string, field: string, detail: string) => `${file}: ${field}: ${detail}`,
+  unknownAdapter: (name: string, allowed: readonly string[]) =>
+    `adapter.name: unknown strategy '${name}' (allowed: ${list(allowed)})`,
+  unknownBackbone: (name: string, allowed: readonly string[]) =>
+    `model.backbone: unknown backbone '${name}' (allowed: ${list(allowed)})`,
+  unknownDataset: (field: string, name: string, allowed: readonly string[]) =>
+    `${field}: unknown dataset '${name}' (allowed: ${list(allowed)}, idx:PATH)`,
+  datasetFolderMissing: (field: string, folder: string) => `${field}: folder '${folder}' does not exist`,
+  datasetFileMissing: (field: string, folder: string, wanted: string) =>
+    `${field}: '${folder}' has no ${wanted} (also tried with .gz)`,
+  corruptIdx: (file: string, detail: string) => `${file}: not a valid IDX file: ${detail}`,
+  labelsNeedLabelledTarget: (adapter: string) =>
+    `target.labels: strategy '${adapter}' needs labelled target images; set target.labels to N (per class) or all`,
+  tooFewLabels: (perClass: number, cls: number, available: number) =>
+    `target.labels: ${perClass} labels per class requested, but class ${cls} has only ${available} images in the target train pool`,
+  unsupportedTrackingUri: (uri: string) =>
+    `tracking.uri: '${uri}' is not supported yet (use file:PATH; MLflow server tracking is not implemented in this version)`,
+  badTrackingUri: (uri: string) => `tracking.uri: '${uri}' must start with file: or http(s)://`,
+  noFontFiles: () => 'synth-digits: no font files found (the @expo-google-fonts packages are missing: run npm install)',
+  runFailed: (detail: string) => `run failed while training: ${detail}`,
+  bugReportHint: () => 'set DALAB_DEBUG=1 to see the stack trace',
+};

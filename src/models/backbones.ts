@@ -1,0 +1,70 @@
+/**
+ * Backbones: built from a name and an input shape, behind one factory, with named layers so that
+ * fine-tuning can freeze "the first K layers" and alignment can pick "the outputs of layer L".
+ *
+ * A backbone is split into an `encoder` (input -> feature vector) and a `classifier` head
+ * (features -> logits), two tfjs Layers models, so strategies can attach discriminators, decoders
+ * or teachers to the features without knowing the architecture.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface BackboneArgs {
+  input: [number, number, number];
+  numClasses: number;
+  /** Seeds the weight initialisers: same seed, same initial weights on every backend. */
+  seed: number;
+}
+
+export interface Backbone {
+  name: string;
+  encoder: tf.LayersModel;
+  classifier: tf.LayersModel;
+  /** Encoder layers with weights, input to output: what `freeze: K` counts and `layers:` names. */
+  layerNames: string[];
+  /** The layer whose output `features(x)` returns. */
+  featureLayer: string;
+}
+
+export interface BackboneFactory {
+  name: string;
+  description: string;
+  build(args: BackboneArgs): Backbone;
+}
+
+/** Deterministic per-layer initialiser seeds derived from the run seed. */
+function seeder(seed: number): () => number {
+  let i = 0;
+  return () => (seed * 7919 + 104729 * ++i) % 2147483647;
+}
+
+function glorot(next: () => number): ReturnType<typeof tf.initializers.glorotUniform> {
+  return tf.initializers.glorotUniform({ seed: next() });
+}
+
+/**
+ * The digit net of the DANN paper (Ganin et al. 2016, MNIST -> MNIST-M / SVHN experiments):
+ * conv5x5-32 (valid) - maxpool 2 - conv5x5-48 (valid) - maxpool 2 - fc100 - fc100 - classifier.
+ */
+export const digitnet: BackboneFactory = {
+  name: 'digitnet',
+  description: 'conv5x5-32, pool, conv5x5-48, pool, fc100, fc100 (DANN digit net)',
+  build({ input, numClasses, seed }) {
+    const next = seeder(seed);
+    const x = tf.input({ shape: input, name: 'image' });
+    let h = tf.layers.conv2d({ name: 'conv1', filters: 32, kernelSize: 5, padding: 'valid', activation: 'relu', kernelInitializer: glorot(next) }).apply(x) as tf.SymbolicTensor;
+    h = tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2, strides: 2 }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.conv2d({ name: 'conv2', filters: 48, kernelSize: 5, padding: 'valid', activation: 'relu', kernelInitializer: glorot(next) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2, strides: 2 }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.flatten({ name: 'flatten' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.dense({ name: 'fc1', units: 100, activation: 'relu', kernelInitializer: glorot(next) }).apply(h) as tf.SymbolicTensor;
+    const features = tf.layers.dense({ name: 'fc2', units: 100, activation: 'relu', kernelInitializer: glorot(next) }).apply(h) as tf.SymbolicTensor;
+    const encoder = tf.model({ inputs: x, outputs: features, name: 'encoder' });
+
+    const f = tf.input({ shape: [100], name: 'features' });
+    const logits = tf.layers.dense({ name: 'logits', units: numClasses, kernelInitializer: glorot(next) }).apply(f) as tf.SymbolicTensor;
+    const classifier = tf.model({ inputs: f, outputs: logits, name: 'classifier' });
+    return { name: 'digitnet', encoder, classifier, layerNames: ['conv1', 'conv2', 'fc1', 'fc2'], featureLayer: 'fc2' };
+  },
+};
+
+export const BACKBONES: readonly BackboneFactory[] = [digitnet];

@@ -1,0 +1,222 @@
+/**
+ * The offline store: MLflow's file-store layout, readable by MLflow itself
+ * (MLFLOW_ALLOW_FILE_STORE=true on MLflow 3.13+, or `mlflow migrate-filestore`).
+ *
+ *   ROOT/0/meta.yaml                        the Default experiment
+ *   ROOT/<experiment id>/meta.yaml           name, artifact_location, lifecycle_stage, times
+ *   ROOT/<experiment id>/<run id>/meta.yaml  run info (status 1 RUNNING, 3 FINISHED, 4 FAILED, 5 KILLED)
+ *       params/<key>      the value
+ *       tags/<key>        the value
+ *       metrics/<key>     lines "timestamp value step"
+ *       artifacts/
+ * Keys with '/' (loss/cls) become sub-folders, as MLflow itself writes them. One exception, because a
+ * path cannot be a file and a folder at once: per-class metrics `<metric>/class_<k>`, whose
+ * `<metric>` is a metric too, are stored as `<metric>.class_<k>` (see fileStoreKey/decodeFileStoreKey).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import type { MetricPoint, RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
+
+const STATUS_CODE: Record<RunStatus, number> = { RUNNING: 1, FINISHED: 3, FAILED: 4, KILLED: 5 };
+
+function yamlValue(value: string | number | null): string {
+  if (value === null) return 'null';
+  if (typeof value === 'number') return String(value);
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+function writeMeta(file: string, fields: Record<string, string | number | null>): void {
+  const text = Object.entries(fields)
+    .map(([k, v]) => `${k}: ${yamlValue(v)}`)
+    .join('\n');
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text + '\n');
+  fs.renameSync(tmp, file);
+}
+
+function readMeta(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const m = /^(\w+):\s*(.*)$/.exec(line);
+    if (m == null) continue;
+    let v = m[2]!.trim();
+    if (v.startsWith("'") && v.endsWith("'")) v = v.slice(1, -1).replace(/''/g, "'");
+    out[m[1]!] = v;
+  }
+  return out;
+}
+
+/** MLflow accepts alphanumerics, '_', '-', '.', ' ', '/' in keys; anything else would break the layout. */
+export function checkKey(key: string): string {
+  if (!/^[\w\-. /]+$/.test(key) || key.split('/').some((p) => p === '' || p === '.' || p === '..')) {
+    throw new Error(`invalid tracking key '${key}'`);
+  }
+  return key;
+}
+
+/** The key under which a metric is stored in the file store. */
+export function fileStoreKey(key: string): string {
+  return key.replace(/\/(class_\d+)$/, '.$1');
+}
+
+/** Inverse of fileStoreKey: the dalab metric name of a file-store metric key. */
+export function decodeFileStoreKey(key: string): string {
+  return key.replace(/\.(class_\d+)$/, '/$1');
+}
+
+function writeKeyFile(dir: string, key: string, content: string): void {
+  const file = path.join(dir, ...checkKey(key).split('/'));
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content);
+}
+
+export class FileStoreTracker implements Tracker {
+  readonly root: string;
+
+  constructor(readonly uri: string) {
+    this.root = path.resolve(uri.replace(/^file:(\/\/)?/, ''));
+  }
+
+  private ensureDefaultExperiment(): void {
+    const dir = path.join(this.root, '0');
+    if (fs.existsSync(path.join(dir, 'meta.yaml'))) return;
+    fs.mkdirSync(dir, { recursive: true });
+    const now = Date.now();
+    writeMeta(path.join(dir, 'meta.yaml'), {
+      artifact_location: pathToFileURL(dir).href,
+      creation_time: now,
+      experiment_id: '0',
+      last_update_time: now,
+      lifecycle_stage: 'active',
+      name: 'Default',
+    });
+  }
+
+  /** The id of the experiment called `name`, created when missing. */
+  experimentId(name: string): string {
+    this.ensureDefaultExperiment();
+    let maxId = 0;
+    for (const entry of fs.readdirSync(this.root, { withFileTypes: true })) {
+      const meta = path.join(this.root, entry.name, 'meta.yaml');
+      if (!entry.isDirectory() || !fs.existsSync(meta)) continue;
+      const fields = readMeta(meta);
+      if (fields['name'] === name && fields['lifecycle_stage'] !== 'deleted') return entry.name;
+      if (/^\d+$/.test(entry.name)) maxId = Math.max(maxId, Number(entry.name));
+    }
+    // MLflow's own file store numbers experiments; keep doing so (a race between two processes
+    // creating the same experiment is settled by mkdir failing for the second).
+    for (let id = maxId + 1; ; id++) {
+      const dir = path.join(this.root, String(id));
+      try {
+        fs.mkdirSync(dir);
+      } catch {
+        continue;
+      }
+      const now = Date.now();
+      writeMeta(path.join(dir, 'meta.yaml'), {
+        artifact_location: pathToFileURL(dir).href,
+        creation_time: now,
+        experiment_id: String(id),
+        last_update_time: now,
+        lifecycle_stage: 'active',
+        name,
+      });
+      return String(id);
+    }
+  }
+
+  async startRun(start: RunStart): Promise<TrackedRun> {
+    const experimentId = this.experimentId(start.experiment);
+    const runId = randomUUID().replace(/-/g, '');
+    const runDir = path.join(this.root, experimentId, runId);
+    fs.mkdirSync(path.join(runDir, 'artifacts'), { recursive: true });
+    for (const sub of ['params', 'metrics', 'tags']) fs.mkdirSync(path.join(runDir, sub));
+    const run = new FileStoreRun(runId, experimentId, runDir, start.runName);
+    const tags: Record<string, string> = { 'mlflow.runName': start.runName, 'mlflow.user': os.userInfo().username, ...start.tags };
+    if (start.parentRunId != null) tags['mlflow.parentRunId'] = start.parentRunId;
+    run.setTags(tags);
+    run.writeRunMeta('RUNNING', null);
+    return run;
+  }
+}
+
+class FileStoreRun implements TrackedRun {
+  readonly artifactDir: string;
+  private readonly pending: MetricPoint[] = [];
+  /** Flushes run one after another, so lines of a metric stay in logging order. */
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly startTime = Date.now();
+
+  constructor(
+    readonly runId: string,
+    readonly experimentId: string,
+    private readonly dir: string,
+    private readonly runName: string,
+  ) {
+    this.artifactDir = path.join(dir, 'artifacts');
+  }
+
+  writeRunMeta(status: RunStatus, endTime: number | null): void {
+    writeMeta(path.join(this.dir, 'meta.yaml'), {
+      artifact_uri: pathToFileURL(this.artifactDir).href,
+      end_time: endTime,
+      entry_point_name: '',
+      experiment_id: this.experimentId,
+      lifecycle_stage: 'active',
+      run_id: this.runId,
+      run_name: this.runName,
+      run_uuid: this.runId,
+      source_name: '',
+      source_type: 4,
+      source_version: '',
+      start_time: this.startTime,
+      status: STATUS_CODE[status],
+      tags: null,
+      user_id: os.userInfo().username,
+    });
+  }
+
+  logParams(params: Record<string, string>): void {
+    for (const [k, v] of Object.entries(params)) writeKeyFile(path.join(this.dir, 'params'), k, v);
+  }
+
+  setTags(tags: Record<string, string>): void {
+    for (const [k, v] of Object.entries(tags)) writeKeyFile(path.join(this.dir, 'tags'), k, v);
+  }
+
+  logMetric(key: string, value: number, step: number, timestamp = Date.now()): void {
+    checkKey(key);
+    this.pending.push({ key, value, step, timestamp });
+  }
+
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writePending());
+    return this.flushing;
+  }
+
+  private async writePending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const byKey = new Map<string, string[]>();
+    for (const m of this.pending) {
+      const key = fileStoreKey(m.key);
+      const lines = byKey.get(key) ?? [];
+      // MLflow's file store reads NaN as 'nan' (Python float()).
+      lines.push(`${m.timestamp} ${Number.isNaN(m.value) ? 'nan' : m.value} ${m.step}\n`);
+      byKey.set(key, lines);
+    }
+    this.pending.length = 0;
+    for (const [key, lines] of byKey) {
+      const file = path.join(this.dir, 'metrics', ...key.split('/'));
+      await fs.promises.mkdir(path.dirname(file), { recursive: true });
+      await fs.promises.appendFile(file, lines.join(''));
+    }
+  }
+
+  async end(status: RunStatus): Promise<void> {
+    await this.flush();
+    this.writeRunMeta(status, Date.now());
+  }
+}

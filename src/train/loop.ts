@@ -1,0 +1,223 @@
+/**
+ * The one training loop. It knows no strategy by name: it draws the batches the strategy declares
+ * it needs, asks it for named loss terms, weights and sums them, minimises, and logs every term.
+ *
+ * 1. build the batch streams (seeded) the strategy needs;
+ * 2. each step: learning rate from the schedule, batches -> tensors, loss terms, one optimiser step;
+ *    the per-step losses stay on the device and are read every `logEvery` steps (no per-step sync);
+ * 3. every `evalEvery` steps and at the end: evaluate, log, update model selection;
+ * 4. return the final and selected metrics; the caller checkpoints and tracks.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BatchStream, type Batch } from '../data/batches.js';
+import type { DomainSplits, TargetSplits } from '../data/splits.js';
+import type { ExperimentConfig } from '../config/schema.js';
+import type { Adapter, TrainBatch } from './adapter.js';
+import { evaluate, type Evaluation } from './evaluate.js';
+import { learningRate } from './schedule.js';
+import { snapshot, restore } from './checkpoint.js';
+import type { ImageSet } from '../data/types.js';
+
+export interface LoopObserver {
+  /** Per-step loss terms, read in batches of `logEvery` steps. */
+  onLosses?(step: number, terms: Record<string, number>): void;
+  onEvaluation?(step: number, metrics: Record<string, number>): void;
+  onStep?(step: number, info: { loss?: number; targetAcc?: number; sourceAcc?: number }): void;
+}
+
+export interface SelectionEntry {
+  step: number;
+  score: number;
+  targetTestAcc: number;
+}
+
+export interface LoopResult {
+  /** Metrics of the last evaluation. */
+  last: Record<string, number>;
+  /** Metrics of the checkpoint chosen by `select.by`. */
+  selected: Record<string, number>;
+  selectedStep: number;
+  /** Target test accuracy of the checkpoint chosen on labelled target validation (reference only). */
+  oracleTargetTestAcc: number;
+  targetTestEvaluation: Evaluation;
+  losses: { step: number; total: number }[];
+  /** Weights of the selected checkpoint were restored into the models. */
+  restoredSelected: boolean;
+}
+
+interface Streams {
+  source?: BatchStream;
+  target?: BatchStream;
+  targetLabelled?: BatchStream;
+}
+
+function makeOptimizer(config: ExperimentConfig): tf.Optimizer {
+  const { optimizer, lr, momentum } = config.train;
+  return optimizer === 'adam' ? tf.train.adam(lr) : tf.train.momentum(lr, momentum);
+}
+
+function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  // SGD and momentum cache -lr as a tensor (setLearningRate); Adam reads its field on every update.
+  const withSetter = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
+  if (typeof withSetter.setLearningRate === 'function') withSetter.setLearningRate(lr);
+  else withSetter.learningRate = lr;
+}
+
+export function defaultEvalEvery(steps: number): number {
+  return Math.max(1, Math.round(steps / 5));
+}
+
+export async function runLoop(
+  config: ExperimentConfig,
+  adapter: Adapter,
+  source: DomainSplits,
+  target: TargetSplits,
+  observer: LoopObserver = {},
+): Promise<LoopResult> {
+  const { steps, batchSize, seed, logEvery } = config.train;
+  const evalEvery = config.train.evalEvery ?? defaultEvalEvery(steps);
+  const numClasses = source.numClasses;
+
+  // 1. Batch streams.
+  const streams: Streams = {};
+  if (adapter.needs.source) streams.source = new BatchStream(source.train, batchSize, numClasses, `dalab/${seed}/source`);
+  if (adapter.needs.targetUnlabelled) streams.target = new BatchStream(target.train, batchSize, numClasses, `dalab/${seed}/target`);
+  const labelUse = adapter.needs.targetLabels;
+  let labelledSet: ImageSet | null = null;
+  if (labelUse === 'oracle') labelledSet = target.labelled.count > 0 ? target.labelled : target.train;
+  else if ((labelUse === 'optional' || labelUse === 'required') && target.labelled.count > 0) labelledSet = target.labelled;
+  if (labelledSet != null) streams.targetLabelled = new BatchStream(labelledSet, batchSize, numClasses, `dalab/${seed}/target-labelled`);
+
+  const optimizer = makeOptimizer(config);
+  const variables = adapter.trainableVariables();
+  const allWeights = Object.values(adapter.checkpointModels()).flatMap((m) => m.weights.map((w) => w.read() as tf.Variable));
+
+  const pendingLosses: { step: number; terms: Record<string, tf.Scalar>; total: tf.Scalar }[] = [];
+  const lossHistory: { step: number; total: number }[] = [];
+  let lastLoss: number | undefined;
+
+  const drainLosses = async () => {
+    if (pendingLosses.length === 0) return;
+    const keys = Object.keys(pendingLosses[0]!.terms);
+    const flat: tf.Scalar[] = [];
+    for (const entry of pendingLosses) flat.push(entry.total, ...keys.map((k) => entry.terms[k]!));
+    const stacked = tf.stack(flat);
+    const values = await stacked.data();
+    stacked.dispose();
+    const width = keys.length + 1;
+    pendingLosses.forEach((entry, i) => {
+      const terms: Record<string, number> = { total: values[i * width]! };
+      keys.forEach((k, j) => (terms[k] = values[i * width + 1 + j]!));
+      lossHistory.push({ step: entry.step, total: terms['total']! });
+      lastLoss = terms['total'];
+      observer.onLosses?.(entry.step, terms);
+      entry.total.dispose();
+      for (const t of Object.values(entry.terms)) t.dispose();
+    });
+    pendingLosses.length = 0;
+  };
+
+  // Selection state: explicit, so it can be checkpointed with the loop later.
+  const selectBy = config.select.by;
+  let best: { step: number; score: number; metrics: Record<string, number>; weights: tf.Tensor[] | null } | null = null;
+  let oracle: { score: number; targetTestAcc: number } | null = null;
+  let last: Record<string, number> = {};
+  let lastTargetEval: Evaluation | null = null;
+  let currentLr = NaN;
+
+  const evaluateAll = async (step: number) => {
+    const predict = (x: tf.Tensor4D) => adapter.predict(x);
+    const sourceVal = await evaluate(predict, source.val, numClasses);
+    const sourceTest = await evaluate(predict, source.test, numClasses);
+    const targetVal = await evaluate(predict, target.val, numClasses);
+    const targetTest = await evaluate(predict, target.test, numClasses);
+    lastTargetEval = targetTest;
+    const metrics: Record<string, number> = {
+      source_val_acc: sourceVal.accuracy,
+      source_test_acc: sourceTest.accuracy,
+      target_val_acc: targetVal.accuracy,
+      target_test_acc: targetTest.accuracy,
+      target_test_ece: targetTest.ece,
+      'select/source-val': sourceVal.accuracy,
+    };
+    targetTest.perClass.forEach((acc, k) => (metrics[`target_test_acc/class_${k}`] = acc));
+    observer.onEvaluation?.(step, metrics);
+    last = metrics;
+
+    const score = selectBy === 'last' ? step : selectBy === 'oracle' ? targetVal.accuracy : sourceVal.accuracy;
+    if (best == null || score > best.score || (selectBy === 'last' && score >= best.score)) {
+      if (best?.weights != null) for (const t of best.weights) t.dispose();
+      // The last evaluation needs no copy: those weights are the final ones anyway.
+      const isFinal = step === steps;
+      best = { step, score, metrics, weights: isFinal || selectBy === 'last' ? null : snapshot(allWeights) };
+    }
+    if (oracle == null || targetVal.accuracy > oracle.score) oracle = { score: targetVal.accuracy, targetTestAcc: targetTest.accuracy };
+    observer.onStep?.(step, { loss: lastLoss, targetAcc: targetTest.accuracy, sourceAcc: sourceTest.accuracy });
+  };
+
+  // 2. Steps.
+  for (let step = 1; step <= steps; step++) {
+    const lr = learningRate(config.train, step - 1);
+    if (lr !== currentLr) {
+      setLearningRate(optimizer, lr);
+      currentLr = lr;
+    }
+    const progress = (step - 1) / steps;
+    const batch: TrainBatch = {};
+    const owned: Batch[] = [];
+    if (streams.source != null) owned.push((batch.source = streams.source.next()));
+    if (streams.target != null) {
+      const t = streams.target.next();
+      owned.push(t);
+      batch.target = t.x;
+    }
+    if (streams.targetLabelled != null) owned.push((batch.targetLabelled = streams.targetLabelled.next()));
+
+    const termWeights = adapter.weights(progress);
+    let kept: Record<string, tf.Scalar> = {};
+    const total = optimizer.minimize(
+      () => {
+        const terms = adapter.loss(batch, progress);
+        let sum: tf.Scalar | null = null;
+        for (const [name, value] of Object.entries(terms)) {
+          const weighted = (termWeights[name] ?? 1) === 1 ? value : tf.mul(value, termWeights[name]!);
+          sum = sum == null ? (weighted as tf.Scalar) : tf.add(sum, weighted);
+        }
+        if (sum == null) throw new Error(`${adapter.name}: loss() returned no terms`);
+        kept = Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, tf.keep(v)]));
+        return sum;
+      },
+      true,
+      variables,
+    ) as tf.Scalar;
+    for (const b of owned) {
+      b.x.dispose();
+      b.y.dispose();
+    }
+    pendingLosses.push({ step, terms: kept, total });
+    if (step % logEvery === 0 || step === steps) await drainLosses();
+    observer.onStep?.(step, { loss: lastLoss });
+
+    // 3. Evaluation.
+    if ((evalEvery > 0 && step % evalEvery === 0) || step === steps) await evaluateAll(step);
+  }
+  await drainLosses();
+  optimizer.dispose();
+
+  const chosen = best!;
+  let restoredSelected = false;
+  if (chosen.weights != null) {
+    restore(allWeights, chosen.weights);
+    for (const t of chosen.weights) t.dispose();
+    restoredSelected = true;
+  }
+  return {
+    last,
+    selected: chosen.metrics,
+    selectedStep: chosen.step,
+    oracleTargetTestAcc: (oracle as { targetTestAcc: number } | null)?.targetTestAcc ?? NaN,
+    targetTestEvaluation: lastTargetEval!,
+    losses: lossHistory,
+    restoredSelected,
+  };
+}
