@@ -12,7 +12,8 @@ import type { AdapterFactory, Adapter } from '../train/adapter.js';
 import type { BackboneFactory } from '../models/backbones.js';
 import type { Tracker, TrackedRun } from '../tracking/tracker.js';
 import type { ExperimentConfig } from '../config/schema.js';
-import { configHash, flattenConfig } from '../config/load.js';
+import type { z } from 'zod';
+import { configHash, describeIssue, flattenConfig } from '../config/load.js';
 import { UserError, messages } from '../messages.js';
 import { checkDatasetName, loadDataset } from '../data/datasets.js';
 import { makeSplits, makeTargetSplits } from '../data/splits.js';
@@ -81,9 +82,8 @@ export class ExperimentRunner {
     if (factory == null) throw new UserError(messages.unknownAdapter(name, this.adapterNames()));
     const parsed = factory.options.safeParse(rawOptions);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const detail = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} for strategy '${name}'` : issue.message;
-      throw new UserError(messages.configField(origin, ['adapter', ...issue.path].join('.'), detail));
+      const { field, detail } = describeIssue(parsed.error.issues[0]!, factory.options as z.ZodType, ['adapter']);
+      throw new UserError(messages.configField(origin, field, `${detail} for strategy '${name}'`));
     }
     if (factory.needs.targetLabels === 'required' && config.target.labels === 0) throw new UserError(messages.labelsNeedLabelledTarget(name));
     const backbone = this.backbones.find((b) => b.name === config.model.backbone);

@@ -30,53 +30,36 @@ interface BackpropFilterAttrs {
   filterShape: [number, number, number, number];
 }
 
-/** Fills `patches` ([N*OH*OW, KH*KW*CI], row-major) from `x` (NHWC); out-of-image taps are 0. */
-export function im2col(
-  x: Float32Array,
-  patches: Float32Array,
-  info: tf.backend_util.Conv2DInfo,
-): void {
+/**
+ * Fills `patchesT` ([KH*KW*CI, N*OH*OW], row-major): the transpose of im2col's matrix, written one
+ * output row at a time (sequential writes; the reads of x stay within cache for digit-sized inputs).
+ */
+export function im2colTransposed(x: Float32Array, patchesT: Float32Array, info: tf.backend_util.Conv2DInfo): void {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
-  const rowLength = filterHeight * filterWidth * inChannels;
+  const columns = batchSize * outHeight * outWidth;
   const xRowStride = inWidth * inChannels;
   const xBatchStride = inHeight * xRowStride;
-  let row = 0;
-  for (let n = 0; n < batchSize; n++) {
-    const xBatch = n * xBatchStride;
-    for (let oh = 0; oh < outHeight; oh++) {
-      const ihBase = oh * strideHeight - padInfo.top;
-      for (let ow = 0; ow < outWidth; ow++) {
-        const iwBase = ow * strideWidth - padInfo.left;
-        let offset = row * rowLength;
-        for (let kh = 0; kh < filterHeight; kh++) {
-          const ih = ihBase + kh;
-          if (ih < 0 || ih >= inHeight) {
-            patches.fill(0, offset, offset + filterWidth * inChannels);
-            offset += filterWidth * inChannels;
-            continue;
-          }
-          const xRow = xBatch + ih * xRowStride;
-          // Contiguous run of taps that fall inside the image on this row.
-          const kwStart = Math.max(0, -iwBase);
-          const kwEnd = Math.min(filterWidth, inWidth - iwBase);
-          if (kwStart > 0) patches.fill(0, offset, offset + kwStart * inChannels);
-          if (kwEnd > kwStart) {
-            const src = xRow + (iwBase + kwStart) * inChannels;
-            const len = (kwEnd - kwStart) * inChannels;
-            const dst = offset + kwStart * inChannels;
-            if (len < 16) {
-              for (let i = 0; i < len; i++) patches[dst + i] = x[src + i];
-            } else {
-              patches.set(x.subarray(src, src + len), dst);
+  let k = 0;
+  for (let kh = 0; kh < filterHeight; kh++) {
+    for (let kw = 0; kw < filterWidth; kw++) {
+      for (let ci = 0; ci < inChannels; ci++, k++) {
+        let o = k * columns;
+        for (let n = 0; n < batchSize; n++) {
+          const xBatch = n * xBatchStride + ci;
+          for (let oh = 0; oh < outHeight; oh++) {
+            const ih = oh * strideHeight - padInfo.top + kh;
+            if (ih < 0 || ih >= inHeight) {
+              patchesT.fill(0, o, o + outWidth);
+              o += outWidth;
+              continue;
+            }
+            const xRow = xBatch + ih * xRowStride;
+            let iw = kw - padInfo.left;
+            for (let ow = 0; ow < outWidth; ow++, iw += strideWidth) {
+              patchesT[o++] = iw >= 0 && iw < inWidth ? x[xRow + iw * inChannels]! : 0;
             }
           }
-          const kwEndClamped = Math.max(kwEnd, kwStart);
-          if (kwEndClamped < filterWidth) {
-            patches.fill(0, offset + kwEndClamped * inChannels, offset + filterWidth * inChannels);
-          }
-          offset += filterWidth * inChannels;
         }
-        row++;
       }
     }
   }
@@ -108,17 +91,15 @@ function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   );
   const rows = info.batchSize * info.outHeight * info.outWidth;
   const rowLength = info.filterHeight * info.filterWidth * info.inChannels;
-  const patches = backend.makeOutput([1, rows, rowLength], 'float32');
-  im2col(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(patches), info);
-
-  // dW^T [CO, K] = DY^T [CO, M] . P [M, K]: the backend's matmul is ~10x faster without a
-  // transposed operand, and transposing DY and the small result is cheap.
+  // dW [K, CO] = P^T [K, M] . DY [M, CO], with P^T built directly: the backend's matmul is ~10x
+  // slower with a transposed operand, and its transpose kernel is slow too.
+  const patchesT = backend.makeOutput([1, rowLength, rows], 'float32');
+  im2colTransposed(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(patchesT), info);
   const b = args.backend;
   const dy3d = wasmKernel(tf.Reshape, { inputs: { x: dy }, backend: b, attrs: { shape: [1, rows, info.outChannels] } });
-  const dyT = wasmKernel(tf.Transpose, { inputs: { x: dy3d }, backend: b, attrs: { perm: [0, 2, 1] } });
-  const productT = wasmKernel(tf.BatchMatMul, { inputs: { a: dyT, b: patches }, backend: b, attrs: { transposeA: false, transposeB: false } });
-  const product = wasmKernel(tf.Transpose, { inputs: { x: productT }, backend: b, attrs: { perm: [0, 2, 1] } });
-  for (const t of [patches, dy3d, dyT, productT]) backend.disposeData(t.dataId);
+  const product = wasmKernel(tf.BatchMatMul, { inputs: { a: patchesT, b: dy3d }, backend: b, attrs: { transposeA: false, transposeB: false } });
+  backend.disposeData(patchesT.dataId);
+  backend.disposeData(dy3d.dataId);
   // [1, KH*KW*CI, CO] is laid out exactly as [KH, KW, CI, CO].
   product.shape = [...attrs.filterShape];
   return product;
@@ -200,6 +181,60 @@ function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   return dx;
 }
 
+interface PoolGradAttrs {
+  filterSize: [number, number] | number;
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/**
+ * MaxPoolGrad: routes each output gradient to the (first) maximum of its window. One pass over the
+ * windows in NHWC order, about 4x faster than the backend's own kernel for the pools of digit nets.
+ */
+function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const attrs = args.attrs as unknown as PoolGradAttrs;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
+  const x = backend.typedArrayFromHeap(input);
+  const g = backend.typedArrayFromHeap(dy);
+  const out = backend.makeOutput([...input.shape], 'float32');
+  const dx = backend.typedArrayFromHeap(out);
+  dx.fill(0);
+  const best = new Float32Array(c);
+  const where = new Int32Array(c);
+  let o = 0;
+  for (let n = 0; n < batchSize; n++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      const h0 = Math.max(0, oh * strideHeight - padInfo.top);
+      const h1 = Math.min(inHeight, oh * strideHeight - padInfo.top + filterHeight);
+      for (let ow = 0; ow < outWidth; ow++) {
+        const w0 = Math.max(0, ow * strideWidth - padInfo.left);
+        const w1 = Math.min(inWidth, ow * strideWidth - padInfo.left + filterWidth);
+        best.fill(-Infinity);
+        where.fill(-1);
+        for (let ih = h0; ih < h1; ih++) {
+          for (let iw = w0; iw < w1; iw++) {
+            const base = ((n * inHeight + ih) * inWidth + iw) * c;
+            for (let k = 0; k < c; k++) {
+              const v = x[base + k]!;
+              if (v > best[k]!) {
+                best[k] = v;
+                where[k] = base + k;
+              }
+            }
+          }
+        }
+        for (let k = 0; k < c; k++) if (where[k]! >= 0) dx[where[k]!] += g[o + k]!;
+        o += c;
+      }
+    }
+  }
+  return out;
+}
+
 let registered = false;
 
 /** Registers the kernels above for the 'wasm' backend (idempotent). */
@@ -211,5 +246,7 @@ export function registerWasmTrainingKernels(): void {
   // The backend's own input gradient is a direct loop; ours runs on XNNPACK (see above).
   tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
   tf.registerKernel({ kernelName: tf.Conv2DBackpropInput, backendName: 'wasm', kernelFunc: conv2DBackpropInputWasm as unknown as tf.KernelFunc });
+  tf.unregisterKernel(tf.MaxPoolGrad, 'wasm');
+  tf.registerKernel({ kernelName: tf.MaxPoolGrad, backendName: 'wasm', kernelFunc: maxPoolGradWasm as unknown as tf.KernelFunc });
   registered = true;
 }

@@ -62,10 +62,40 @@ export function setDotted(config: RawConfig, key: string[], value: unknown): Raw
   return copy;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** The keys an object schema at `path` accepts (through defaults and optionals), for error messages. */
+export function allowedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let node: z.ZodType | undefined = schema;
+  const unwrap = (s: z.ZodType): z.ZodType => {
+    let current = s;
+    while (current instanceof z.ZodDefault || current instanceof z.ZodOptional || current instanceof z.ZodNullable) {
+      current = current.unwrap() as z.ZodType;
+    }
+    return current;
+  };
+  for (const part of path) {
+    node = unwrap(node);
+    node = node instanceof z.ZodObject ? (node.shape as Record<string, z.ZodType>)[String(part)] : undefined;
+    if (node == null) return [];
+  }
+  node = unwrap(node);
+  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
+}
+
+/** One issue as (field, what is wrong): unknown keys are named as fields of their own. */
+export function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, prefix: readonly PropertyKey[] = []): { field: string; detail: string } {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = allowedKeys(schema, issue.path);
+    return {
+      field: [...path, issue.keys[0]!].join('.'),
+      detail: `unknown key${allowed.length > 0 ? ` (allowed: ${allowed.join(', ')})` : ''}`,
+    };
+  }
+  return { field: path.length > 0 ? path.join('.') : '(top level)', detail: issueDetail(issue) };
+}
+
+function issueDetail(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
-    case 'unrecognized_keys':
-      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_union':
@@ -78,9 +108,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 export function validateExperiment(raw: RawConfig, origin: string): ExperimentConfig {
   const result = experimentSchema.safeParse(raw);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-    throw new UserError(messages.configField(origin, field, describeIssue(issue)));
+    const { field, detail } = describeIssue(result.error.issues[0]!, experimentSchema);
+    throw new UserError(messages.configField(origin, field, detail));
   }
   return result.data;
 }

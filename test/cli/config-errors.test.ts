@@ -1,0 +1,49 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import test from 'ava';
+import { dalab, tempDir, ROOT } from '../helpers.js';
+
+const quickstart = path.join(ROOT, 'experiments/quickstart.yaml');
+
+function writeExperiment(text: string): string {
+  const file = path.join(tempDir(), 'bad.yaml');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+/** Each bad input: exit code 2, exactly one line on stderr naming the field, no stack trace. */
+const cases: { title: string; args: () => string[]; expect: RegExp }[] = [
+  { title: 'missing file', args: () => ['run', 'no/such.yaml'], expect: /^dalab: no\/such\.yaml: no such experiment file$/ },
+  { title: 'YAML syntax', args: () => ['run', writeExperiment('name: [unclosed\n')], expect: /not valid YAML/ },
+  { title: 'unknown top-level key', args: () => ['run', quickstart, '--set', 'trian.steps=5'], expect: /quickstart\.yaml: trian: unknown key \(allowed: name, source, target, model, adapter, train, select, tracking, sweep\)/ },
+  { title: 'unknown nested key', args: () => ['run', quickstart, '--set', 'train.stpes=5'], expect: /quickstart\.yaml: train\.stpes: unknown key \(allowed: steps, batchSize/ },
+  { title: 'wrong type', args: () => ['run', quickstart, '--set', 'train.steps=many'], expect: /train\.steps: expected number, received string/ },
+  { title: 'negative steps', args: () => ['run', quickstart, '--set', 'train.steps=-3'], expect: /train\.steps: Too small/ },
+  { title: 'enum value', args: () => ['run', quickstart, '--set', 'train.optimizer=adagrad'], expect: /train\.optimizer: must be one of "adam", "sgd"/ },
+  { title: 'unknown strategy', args: () => ['run', quickstart, '--set', 'adapter.name=magic'], expect: /adapter\.name: unknown strategy 'magic' \(allowed: source, target, joint\)/ },
+  { title: 'unknown strategy option', args: () => ['run', quickstart, '--set', 'adapter.weight=2'], expect: /adapter\.weight: unknown key for strategy 'source'/ },
+  { title: 'unknown dataset', args: () => ['run', quickstart, '--set', 'target.dataset=cifar'], expect: /target\.dataset: unknown dataset 'cifar'/ },
+  { title: 'joint without labels', args: () => ['run', quickstart, '--set', 'adapter.name=joint'], expect: /target\.labels: strategy 'joint' needs labelled target images/ },
+  { title: 'bad --set syntax', args: () => ['run', quickstart, '--set', 'train.steps'], expect: /--set train\.steps: expected key=value/ },
+  { title: 'input shape', args: () => ['run', quickstart, '--set', 'model.input=[28,28,2]'], expect: /model\.input\.2/ },
+  { title: 'unknown backend', args: () => ['--backend', 'tpu', 'run', quickstart, '--set', 'train.steps=1'], expect: /--backend: unknown backend 'tpu'/ },
+  { title: 'tracking uri scheme', args: () => ['run', quickstart, '--set', 'tracking.uri=s3://bucket'], expect: /tracking\.uri: 's3:\/\/bucket' must start with file: or http/ },
+];
+
+for (const c of cases) {
+  test(`bad input exits 2 with one clear line: ${c.title}`, (t) => {
+    const result = dalab(c.args());
+    t.is(result.status, 2, result.stderr);
+    const lines = result.stderr.trim().split('\n');
+    t.is(lines.length, 1, result.stderr);
+    t.regex(lines[0]!, c.expect);
+    t.notRegex(result.stderr, /\n\s+at /);
+    t.is(result.stdout, '');
+  });
+}
+
+test('DALAB_DEBUG=1 adds the stack trace', (t) => {
+  const result = dalab(['run', quickstart, '--set', 'adapter.name=magic'], { DALAB_DEBUG: '1' });
+  t.is(result.status, 2);
+  t.regex(result.stderr, /\n\s+at /);
+});

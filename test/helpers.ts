@@ -1,0 +1,69 @@
+/** Shared test helpers: backends, small experiments, temporary folders, the CLI as a user runs it. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { validateExperiment } from '../src/config/load.js';
+import type { ExperimentConfig } from '../src/config/schema.js';
+import { selectBackend } from '../src/backend/backends.js';
+import type { ProgressReporter } from '../src/app/progress.js';
+
+tf.env().set('PROD', true);
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export async function useBackend(name: 'wasm' | 'cpu'): Promise<void> {
+  await selectBackend(name);
+}
+
+export function tempDir(prefix = 'dalab-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A small, fast experiment on embedded data (overridable field by field). */
+export function smallExperiment(overrides: Record<string, unknown> = {}): ExperimentConfig {
+  const base: Record<string, unknown> = {
+    name: 'test',
+    source: { dataset: 'mnist-10k' },
+    target: { dataset: 'mnist-10k', labels: 0 },
+    model: { backbone: 'digitnet', input: [28, 28, 1] },
+    adapter: { name: 'source' },
+    train: { steps: 30, batchSize: 32, optimizer: 'adam', lr: 0.001, seed: 0, evalEvery: 0, logEvery: 10 },
+    select: { by: 'last' },
+    tracking: { uri: `file:${tempDir()}` },
+  };
+  for (const [key, value] of Object.entries(overrides)) {
+    const parts = key.split('.');
+    let node = base as Record<string, unknown>;
+    for (const part of parts.slice(0, -1)) node = node[part] as Record<string, unknown>;
+    node[parts[parts.length - 1]!] = value;
+  }
+  return validateExperiment(base, 'test');
+}
+
+export const silentProgress: ProgressReporter = {
+  status() {},
+  start() {},
+  step() {},
+  evaluation() {},
+  stop() {},
+};
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `dalab ARGS` as a user would (the built CLI, a fresh process). */
+export function dalab(args: string[], env: Record<string, string> = {}, cwd = ROOT): CliResult {
+  const result = spawnSync(process.execPath, [path.join(ROOT, 'bin/dalab.js'), ...args], {
+    cwd,
+    env: { ...process.env, DALAB_BACKEND: 'wasm', ...env },
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
