@@ -43,6 +43,7 @@ export const messages = {
     `tracking.uri: '${uri}' is not supported yet (use file:PATH; MLflow server tracking is not implemented in this version)`,
   badTrackingUri: (uri: string) => `tracking.uri: '${uri}' must start with file: or http(s)://`,
   noFontFiles: () => 'synth-digits: no font files found (the @expo-google-fonts packages are missing: run npm install)',
+  badBenchSteps: (value: string) => `--steps: '${value}' is not a positive whole number`,
   runFailed: (detail: string) => `run failed while training: ${detail}`,
   bugReportHint: () => 'set DALAB_DEBUG=1 to see the stack trace',
 };

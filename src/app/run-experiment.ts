@@ -71,6 +71,10 @@ export class ExperimentRunner {
     return this.adapters.map((a) => a.name);
   }
 
+  adapterFactories(): readonly AdapterFactory<never>[] {
+    return this.adapters;
+  }
+
   backboneFactories(): readonly BackboneFactory[] {
     return this.backbones;
   }

@@ -13,6 +13,10 @@ import { UserError, messages } from '../messages.js';
 
 const require = createRequire(import.meta.url);
 
+// tfjs prints hints and runs checks meant for development ("install the node backend"); dalab
+// reports its own backend choice (`dalab backends`, the dalab.backend tag of every run).
+tf.env().set('PROD', true);
+
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
@@ -48,6 +52,8 @@ function nativeCandidate(name: BackendName, pkg: string, description: string): B
       } catch {
         throw new Error(`package ${pkg} is not installed (optional; see README "Native TensorFlow")`);
       }
+      // TensorFlow's C++ logging (oneDNN and CPU-feature notices) would otherwise go to stderr.
+      process.env['TF_CPP_MIN_LOG_LEVEL'] ??= '2';
       try {
         require(resolved);
       } catch (error) {
@@ -149,6 +155,13 @@ export async function probeBackends(): Promise<BackendProbe[]> {
     active = best.name;
   }
   return probes;
+}
+
+/** Switches to `name` (which must load), e.g. to measure several backends in one process. */
+export async function useBackend(name: BackendName): Promise<void> {
+  const candidate = candidates.find((c) => c.name === name)!;
+  await activate(candidate);
+  active = name;
 }
 
 export function activeBackend(): BackendName | null {

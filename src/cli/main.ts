@@ -2,18 +2,16 @@
  * The command line: parse, call the application, print. Exit codes: 0 success, 1 a run failed
  * while training, 2 a bad file, key, value or flag (one line, no stack unless DALAB_DEBUG=1).
  */
-import * as tf from '@tensorflow/tfjs';
 import { Command, CommanderError } from 'commander';
 import { UserError, messages } from '../messages.js';
 import { createContainer } from '../container.js';
 import { loadExperiment } from '../config/load.js';
 import { ExperimentRunner, TrainingFailure, type RunSummary } from '../app/run-experiment.js';
 import { StderrProgress } from '../app/progress.js';
-import { probeBackends, selectBackend } from '../backend/backends.js';
+import { probeBackends, selectBackend, type BackendName } from '../backend/backends.js';
+import { machineDescription, runBench, type BenchResult } from '../app/bench.js';
+import { formatBenchHeader, formatBenchRow, formatRatios } from './format.js';
 import { DALAB_VERSION } from '../version.js';
-
-// tfjs prints hints and checks meant for development; dalab reports its own backend choice.
-tf.env().set('PROD', true);
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const debug = () => process.env['DALAB_DEBUG'] === '1';
@@ -88,6 +86,51 @@ export async function main(argv: string[]): Promise<number> {
         const mark = p.loaded ? (p.name === best ? 'loaded (default)' : 'loaded') : 'not loaded';
         process.stdout.write(`${p.name.padEnd(15)} ${mark.padEnd(17)} ${p.description}${p.reason != null ? `\n${' '.repeat(33)}why not: ${p.reason}` : ''}\n`);
       }
+    });
+
+  program
+    .command('bench')
+    .description('measure training and evaluation throughput (images/s) per backend')
+    .option('--backends <list>', 'comma-separated backends to measure (default: every one that loads; --backend picks one)')
+    .option('--strategies <list>', 'comma-separated strategies', 'source,dann,mmd')
+    .option('--steps <n>', 'timed steps per case (cpu: a tenth)', (v) => Number.parseInt(v, 10), 30)
+    .option('--json', 'print one JSON object as the last stdout line')
+    .action(async (opts: { backends?: string; strategies: string; steps: number; json?: boolean }) => {
+      const runner = createContainer().get(ExperimentRunner);
+      const global = program.opts<{ backend?: string }>().backend ?? process.env['DALAB_BACKEND'];
+      let backends: BackendName[];
+      if (opts.backends != null) backends = opts.backends.split(',').map((b) => b.trim()) as BackendName[];
+      else if (global != null && global !== '') backends = [global as BackendName];
+      else backends = (await probeBackends()).filter((p) => p.loaded).map((p) => p.name);
+      for (const b of backends) await selectBackend(b);
+      const wanted = opts.strategies.split(',').map((s) => s.trim());
+      const strategies = runner.adapterFactories().filter((f) => wanted.includes(f.name));
+      if (strategies.length === 0) throw new UserError(messages.unknownAdapter(opts.strategies, runner.adapterNames()));
+      if (!Number.isInteger(opts.steps) || opts.steps < 1) throw new UserError(messages.badBenchSteps(String(opts.steps)));
+      const machine = machineDescription();
+      if (!opts.json) process.stdout.write(`machine: ${machine}\n${formatBenchHeader()}\n`);
+      const results: BenchResult[] = [];
+      for (const backend of backends) {
+        // The pure-JS cpu backend is ~100x slower: it is measured on the smallest case only.
+        const inputs: [number, number, number][] = backend === 'cpu' ? [[28, 28, 1]] : [[28, 28, 1], [32, 32, 3]];
+        const cases = backend === 'cpu' ? strategies.filter((s) => s.name === 'source') : strategies;
+        results.push(
+          ...(await runBench({
+            backends: [backend],
+            inputs,
+            strategies: cases,
+            backbone: runner.backboneFactories()[0]!,
+            batchSize: 64,
+            steps: opts.steps,
+            warmup: 5,
+            onResult: (r) => {
+              if (!opts.json) process.stdout.write(formatBenchRow(r) + '\n');
+            },
+          })),
+        );
+      }
+      if (opts.json) process.stdout.write(JSON.stringify({ machine, results }) + '\n');
+      else process.stdout.write(formatRatios(results));
     });
 
   program

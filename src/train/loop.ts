@@ -2,21 +2,19 @@
  * The one training loop. It knows no strategy by name: it draws the batches the strategy declares
  * it needs, asks it for named loss terms, weights and sums them, minimises, and logs every term.
  *
- * 1. build the batch streams (seeded) the strategy needs;
+ * 1. build the batch streams (seeded) the strategy needs and the optimiser (step.ts);
  * 2. each step: learning rate from the schedule, batches -> tensors, loss terms, one optimiser step;
  *    the per-step losses stay on the device and are read every `logEvery` steps (no per-step sync);
  * 3. every `evalEvery` steps and at the end: evaluate, log, update model selection;
  * 4. return the final and selected metrics; the caller checkpoints and tracks.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BatchStream, type Batch } from '../data/batches.js';
 import type { DomainSplits, TargetSplits } from '../data/splits.js';
 import type { ExperimentConfig } from '../config/schema.js';
-import type { Adapter, TrainBatch } from './adapter.js';
+import type { Adapter } from './adapter.js';
 import { evaluate, type Evaluation } from './evaluate.js';
-import { learningRate } from './schedule.js';
+import { Stepper } from './step.js';
 import { snapshot, restore } from './checkpoint.js';
-import type { ImageSet } from '../data/types.js';
 
 export interface LoopObserver {
   /** Per-step loss terms, read in batches of `logEvery` steps. */
@@ -45,24 +43,6 @@ export interface LoopResult {
   restoredSelected: boolean;
 }
 
-interface Streams {
-  source?: BatchStream;
-  target?: BatchStream;
-  targetLabelled?: BatchStream;
-}
-
-function makeOptimizer(config: ExperimentConfig): tf.Optimizer {
-  const { optimizer, lr, momentum } = config.train;
-  return optimizer === 'adam' ? tf.train.adam(lr) : tf.train.momentum(lr, momentum);
-}
-
-function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  // SGD and momentum cache -lr as a tensor (setLearningRate); Adam reads its field on every update.
-  const withSetter = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
-  if (typeof withSetter.setLearningRate === 'function') withSetter.setLearningRate(lr);
-  else withSetter.learningRate = lr;
-}
-
 export function defaultEvalEvery(steps: number): number {
   return Math.max(1, Math.round(steps / 5));
 }
@@ -74,22 +54,12 @@ export async function runLoop(
   target: TargetSplits,
   observer: LoopObserver = {},
 ): Promise<LoopResult> {
-  const { steps, batchSize, seed, logEvery } = config.train;
+  const { steps, logEvery } = config.train;
   const evalEvery = config.train.evalEvery ?? defaultEvalEvery(steps);
-  const numClasses = source.numClasses;
+  const numClasses = Math.max(source.numClasses, target.numClasses);
 
-  // 1. Batch streams.
-  const streams: Streams = {};
-  if (adapter.needs.source) streams.source = new BatchStream(source.train, batchSize, numClasses, `dalab/${seed}/source`);
-  if (adapter.needs.targetUnlabelled) streams.target = new BatchStream(target.train, batchSize, numClasses, `dalab/${seed}/target`);
-  const labelUse = adapter.needs.targetLabels;
-  let labelledSet: ImageSet | null = null;
-  if (labelUse === 'oracle') labelledSet = target.labelled.count > 0 ? target.labelled : target.train;
-  else if ((labelUse === 'optional' || labelUse === 'required') && target.labelled.count > 0) labelledSet = target.labelled;
-  if (labelledSet != null) streams.targetLabelled = new BatchStream(labelledSet, batchSize, numClasses, `dalab/${seed}/target-labelled`);
-
-  const optimizer = makeOptimizer(config);
-  const variables = adapter.trainableVariables();
+  // 1. Batch streams and optimiser.
+  const stepper = new Stepper(config.train, adapter, { source: source.train, targetPool: target.train, targetLabelled: target.labelled }, numClasses);
   const allWeights = Object.values(adapter.checkpointModels()).flatMap((m) => m.weights.map((w) => w.read() as tf.Variable));
 
   const pendingLosses: { step: number; terms: Record<string, tf.Scalar>; total: tf.Scalar }[] = [];
@@ -123,7 +93,6 @@ export async function runLoop(
   let oracle: { score: number; targetTestAcc: number } | null = null;
   let last: Record<string, number> = {};
   let lastTargetEval: Evaluation | null = null;
-  let currentLr = NaN;
 
   const evaluateAll = async (step: number) => {
     const predict = (x: tf.Tensor4D) => adapter.predict(x);
@@ -157,44 +126,8 @@ export async function runLoop(
 
   // 2. Steps.
   for (let step = 1; step <= steps; step++) {
-    const lr = learningRate(config.train, step - 1);
-    if (lr !== currentLr) {
-      setLearningRate(optimizer, lr);
-      currentLr = lr;
-    }
-    const progress = (step - 1) / steps;
-    const batch: TrainBatch = {};
-    const owned: Batch[] = [];
-    if (streams.source != null) owned.push((batch.source = streams.source.next()));
-    if (streams.target != null) {
-      const t = streams.target.next();
-      owned.push(t);
-      batch.target = t.x;
-    }
-    if (streams.targetLabelled != null) owned.push((batch.targetLabelled = streams.targetLabelled.next()));
-
-    const termWeights = adapter.weights(progress);
-    let kept: Record<string, tf.Scalar> = {};
-    const total = optimizer.minimize(
-      () => {
-        const terms = adapter.loss(batch, progress);
-        let sum: tf.Scalar | null = null;
-        for (const [name, value] of Object.entries(terms)) {
-          const weighted = (termWeights[name] ?? 1) === 1 ? value : tf.mul(value, termWeights[name]!);
-          sum = sum == null ? (weighted as tf.Scalar) : tf.add(sum, weighted);
-        }
-        if (sum == null) throw new Error(`${adapter.name}: loss() returned no terms`);
-        kept = Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, tf.keep(v)]));
-        return sum;
-      },
-      true,
-      variables,
-    ) as tf.Scalar;
-    for (const b of owned) {
-      b.x.dispose();
-      b.y.dispose();
-    }
-    pendingLosses.push({ step, terms: kept, total });
+    const { total, terms } = stepper.step(step);
+    pendingLosses.push({ step, terms, total });
     if (step % logEvery === 0 || step === steps) await drainLosses();
     observer.onStep?.(step, { loss: lastLoss });
 
@@ -202,7 +135,7 @@ export async function runLoop(
     if ((evalEvery > 0 && step % evalEvery === 0) || step === steps) await evaluateAll(step);
   }
   await drainLosses();
-  optimizer.dispose();
+  stepper.dispose();
 
   const chosen = best!;
   let restoredSelected = false;

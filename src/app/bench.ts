@@ -1,0 +1,130 @@
+/**
+ * `dalab bench`: training and evaluation throughput per backend, backbone, input shape and
+ * strategy, measured with the real training step (step.ts) on random images (pixel values do not
+ * change the cost). Images per second counts every image a step consumes (source + target).
+ */
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import type { AdapterFactory } from '../train/adapter.js';
+import type { BackboneFactory } from '../models/backbones.js';
+import { trainSchema } from '../config/schema.js';
+import { Stepper } from '../train/step.js';
+import { sequentialBatches } from '../data/batches.js';
+import type { ImageSet } from '../data/types.js';
+import type { BackendName } from '../backend/backends.js';
+import { useBackend } from '../backend/backends.js';
+
+export interface BenchResult {
+  backend: BackendName;
+  backbone: string;
+  input: [number, number, number];
+  strategy: string;
+  batchSize: number;
+  steps: number;
+  stepsPerSecond: number;
+  imagesPerSecond: number;
+  evalImagesPerSecond: number;
+  numTensors: number;
+  numBytes: number;
+  /** numTensors after the warm-up steps; equal to numTensors when nothing leaks. */
+  numTensorsAfterWarmup: number;
+}
+
+export interface BenchOptions {
+  backends: BackendName[];
+  inputs: [number, number, number][];
+  strategies: AdapterFactory<never>[];
+  backbone: BackboneFactory;
+  batchSize: number;
+  /** Timed steps per case (the pure-JS cpu backend gets a tenth, at least 2). */
+  steps: number;
+  warmup: number;
+  onResult?: (result: BenchResult) => void;
+}
+
+export function machineDescription(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model ?? 'unknown CPU'} x${cpus.length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${os.platform()}-${os.arch()}`;
+}
+
+function randomSet(count: number, [h, w, c]: [number, number, number], seed: number): ImageSet {
+  const images = new Uint8Array(count * h * w * c);
+  let state = seed >>> 0 || 1;
+  for (let i = 0; i < images.length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    images[i] = state & 0xff;
+  }
+  const labels = Int32Array.from({ length: count }, (_, i) => i % 10);
+  return { images, labels, count, height: h, width: w, channels: c };
+}
+
+async function measure(options: BenchOptions, backend: BackendName, input: [number, number, number], factory: AdapterFactory<never>): Promise<BenchResult> {
+  const steps = backend === 'cpu' ? Math.max(2, Math.round(options.steps / 10)) : options.steps;
+  const warmup = backend === 'cpu' ? 1 : options.warmup;
+  const train = trainSchema.parse({ steps: warmup + steps, batchSize: options.batchSize, seed: 0 });
+  const source = randomSet(1024, input, 1);
+  const targetPool = randomSet(1024, input, 2);
+  const targetLabelled = randomSet(100, input, 3);
+  const backbone = options.backbone.build({ input, numClasses: 10, seed: 0 });
+  const adapter = factory.create({ backbone, numClasses: 10, targetLabels: 10, seed: 0 }, {} as never);
+  const stepper = new Stepper(train, adapter, { source, targetPool, targetLabelled }, 10);
+
+  const run = async (from: number, count: number) => {
+    for (let s = from; s < from + count; s++) {
+      const { total, terms } = stepper.step(s);
+      // Read the loss as the loop does at its log interval: this also waits for the device.
+      if (s === from + count - 1) await total.data();
+      total.dispose();
+      for (const t of Object.values(terms)) t.dispose();
+    }
+  };
+  await run(1, warmup);
+  const numTensorsAfterWarmup = tf.memory().numTensors;
+  const started = performance.now();
+  await run(warmup + 1, steps);
+  const seconds = (performance.now() - started) / 1000;
+  const memory = tf.memory();
+
+  const evalSet = randomSet(backend === 'cpu' ? 256 : 2048, input, 4);
+  const evalStart = performance.now();
+  for (const batch of sequentialBatches(evalSet, 256)) {
+    const logits = adapter.predict(batch.x);
+    await logits.data();
+    logits.dispose();
+    batch.x.dispose();
+  }
+  const evalSeconds = (performance.now() - evalStart) / 1000;
+  stepper.dispose();
+  adapter.dispose();
+  return {
+    backend,
+    backbone: options.backbone.name,
+    input,
+    strategy: factory.name,
+    batchSize: options.batchSize,
+    steps,
+    stepsPerSecond: steps / seconds,
+    imagesPerSecond: (steps * stepper.imagesPerStep) / seconds,
+    evalImagesPerSecond: evalSet.count / evalSeconds,
+    numTensors: memory.numTensors,
+    numBytes: memory.numBytes,
+    numTensorsAfterWarmup,
+  };
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  for (const backend of options.backends) {
+    await useBackend(backend);
+    for (const input of options.inputs) {
+      for (const strategy of options.strategies) {
+        const result = await measure(options, backend, input, strategy);
+        results.push(result);
+        options.onResult?.(result);
+      }
+    }
+  }
+  return results;
+}

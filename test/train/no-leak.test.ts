@@ -1,0 +1,35 @@
+import test from 'ava';
+import * as tf from '@tensorflow/tfjs';
+import { createContainer } from '../../src/container.js';
+import { ExperimentRunner } from '../../src/app/run-experiment.js';
+import { digitnet } from '../../src/models/backbones.js';
+import { Stepper } from '../../src/train/step.js';
+import { trainSchema } from '../../src/config/schema.js';
+import type { ImageSet } from '../../src/data/types.js';
+import { useBackend } from '../helpers.js';
+
+function images(count: number): ImageSet {
+  const data = new Uint8Array(count * 28 * 28);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 31) % 256;
+  return { images: data, labels: Int32Array.from({ length: count }, (_, i) => i % 10), count, height: 28, width: 28, channels: 1 };
+}
+
+test('every strategy: numTensors after 200 steps equals that after 20', async (t) => {
+  await useBackend('wasm');
+  const factories = createContainer().get(ExperimentRunner).adapterFactories();
+  t.true(factories.length >= 3);
+  for (const factory of factories) {
+    const backbone = digitnet.build({ input: [28, 28, 1], numClasses: 10, seed: 0 });
+    const adapter = factory.create({ backbone, numClasses: 10, targetLabels: 2, seed: 0 }, {} as never);
+    const stepper = new Stepper(trainSchema.parse({ steps: 200, batchSize: 4, seed: 0 }), adapter, { source: images(40), targetPool: images(40), targetLabelled: images(20) }, 10);
+    const counts: number[] = [];
+    for (let s = 1; s <= 200; s++) {
+      const { total, terms } = stepper.step(s);
+      tf.dispose([total, ...Object.values(terms)]);
+      if (s === 20 || s === 200) counts.push(tf.memory().numTensors);
+    }
+    t.is(counts[1], counts[0], `${factory.name}: ${counts.join(' -> ')}`);
+    stepper.dispose();
+    adapter.dispose();
+  }
+});
