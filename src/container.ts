@@ -13,6 +13,10 @@ import { UserError, messages } from './messages.js';
 import { sourceAdapter } from '../adapters/source.js';
 import { targetAdapter } from '../adapters/target.js';
 import { jointAdapter } from '../adapters/joint.js';
+import { mmdAdapter } from '../adapters/mmd.js';
+import { coralAdapter } from '../adapters/coral.js';
+import { dannAdapter } from '../adapters/dann.js';
+import { distillAdapter } from '../adapters/distill.js';
 import { ExperimentRunner } from './app/run-experiment.js';
 import { TYPES } from './types.js';
 
@@ -26,6 +30,10 @@ export function createContainer(): Container {
   container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(sourceAdapter as AdapterFactory<never>);
   container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(targetAdapter as AdapterFactory<never>);
   container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(jointAdapter as AdapterFactory<never>);
+  container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(mmdAdapter as AdapterFactory<never>);
+  container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(coralAdapter as AdapterFactory<never>);
+  container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(dannAdapter as AdapterFactory<never>);
+  container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(distillAdapter as AdapterFactory<never>);
 
   // Backbones.
   container.bind<BackboneFactory>(TYPES.BackboneFactory).toConstantValue(digitnet);

@@ -44,6 +44,8 @@ export const messages = {
   badTrackingUri: (uri: string) => `tracking.uri: '${uri}' must start with file: or http(s)://`,
   noFontFiles: () => 'synth-digits: no font files found (the @expo-google-fonts packages are missing: run npm install)',
   badBenchSteps: (value: string) => `--steps: '${value}' is not a positive whole number`,
+  unknownLayer: (strategy: string, layer: string, allowed: readonly string[]) =>
+    `adapter.layers: strategy '${strategy}' cannot align layer '${layer}' (layers of this backbone: ${list(allowed)})`,
   runFailed: (detail: string) => `run failed while training: ${detail}`,
   bugReportHint: () => 'set DALAB_DEBUG=1 to see the stack trace',
 };

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { AdapterFactory } from '../train/adapter.js';
 import type { BackboneFactory } from '../models/backbones.js';
 import { trainSchema } from '../config/schema.js';
-import { Stepper } from '../train/step.js';
+import { Stepper, mainPhase } from '../train/step.js';
 import { sequentialBatches } from '../data/batches.js';
 import type { ImageSet } from '../data/types.js';
 import type { BackendName } from '../backend/backends.js';
@@ -69,15 +69,14 @@ async function measure(options: BenchOptions, backend: BackendName, input: [numb
   const targetLabelled = randomSet(100, input, 3);
   const backbone = options.backbone.build({ input, numClasses: 10, seed: 0 });
   const adapter = factory.create({ backbone, numClasses: 10, targetLabels: 10, seed: 0 }, {} as never);
-  const stepper = new Stepper(train, adapter, { source, targetPool, targetLabelled }, 10);
+  const stepper = new Stepper(train, mainPhase(adapter, train), { source, targetPool, targetLabelled }, 10);
 
   const run = async (from: number, count: number) => {
     for (let s = from; s < from + count; s++) {
-      const { total, terms } = stepper.step(s);
+      const { total, terms, monitors } = stepper.step(s);
       // Read the loss as the loop does at its log interval: this also waits for the device.
       if (s === from + count - 1) await total.data();
-      total.dispose();
-      for (const t of Object.values(terms)) t.dispose();
+      tf.dispose([total, ...Object.values(terms), ...Object.values(monitors)]);
     }
   };
   await run(1, warmup);

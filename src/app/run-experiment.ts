@@ -161,7 +161,7 @@ export class ExperimentRunner {
     run: TrackedRun,
     progress: ProgressReporter,
   ): Promise<Record<string, number>> {
-    progress.start(config.train.steps, `${adapter.name} ${config.source.dataset} -> ${config.target.dataset}`);
+    progress.start(adapter.phases(config.train.steps).reduce((n, p) => n + p.steps, 0), `${adapter.name} ${config.source.dataset} -> ${config.target.dataset}`);
     const observer: LoopObserver = {
       onLosses: (step, terms) => {
         for (const [k, v] of Object.entries(terms)) run.logMetric(`loss/${k}`, v, step);
@@ -171,6 +171,9 @@ export class ExperimentRunner {
         void run.flush();
         progress.evaluation(step, metrics);
       },
+      onMonitors: (step, values) => {
+        for (const [k, v] of Object.entries(values)) run.logMetric(k, v, step);
+      },
       onStep: (step, info) => progress.step(step, info),
     };
     const result = await runLoop(config, adapter, source, target, observer);
@@ -179,7 +182,7 @@ export class ExperimentRunner {
     await saveModels(adapter.checkpointModels(), path.join(run.artifactDir, 'checkpoint'));
     fs.writeFileSync(
       path.join(run.artifactDir, 'confusion_matrix.json'),
-      JSON.stringify({ rows: 'true class', columns: 'predicted class', step: config.train.steps, matrix: result.targetTestEvaluation.confusion }),
+      JSON.stringify({ rows: 'true class', columns: 'predicted class', step: result.totalSteps, matrix: result.targetTestEvaluation.confusion }),
     );
     const final: Record<string, number> = {
       target_test_acc: result.selected['target_test_acc']!,
@@ -192,7 +195,7 @@ export class ExperimentRunner {
       selected_step: result.selectedStep,
     };
     // Final metrics: logged at the last step under their own names, so the MLflow UI's run table shows them.
-    for (const [k, v] of Object.entries(final)) run.logMetric(`final/${k}`, v, config.train.steps);
+    for (const [k, v] of Object.entries(final)) run.logMetric(`final/${k}`, v, result.totalSteps);
     run.setTags({ 'dalab.selected_step': String(result.selectedStep), 'dalab.select_by': config.select.by });
     return final;
   }

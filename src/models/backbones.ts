@@ -23,6 +23,29 @@ export interface Backbone {
   layerNames: string[];
   /** The layer whose output `features(x)` returns. */
   featureLayer: string;
+  /** A fresh copy of the same architecture (new variables): teachers, private encoders. */
+  rebuild(seedOffset?: number): Backbone;
+}
+
+/** A model with the outputs of the named encoder layers, flattened to [B, D] each (shares weights). */
+export function layerOutputModel(encoder: tf.LayersModel, names: readonly string[]): tf.LayersModel {
+  const outputs = names.map((name) => {
+    const out = encoder.getLayer(name).output as tf.SymbolicTensor;
+    return out.shape.length > 2 ? (tf.layers.flatten({ name: `${name}_flat` }).apply(out) as tf.SymbolicTensor) : out;
+  });
+  return tf.model({ inputs: encoder.inputs, outputs, name: `${encoder.name}_layers` });
+}
+
+/** Names of the encoder's layers that hold weights, input to output. */
+export function weightedLayerNames(encoder: tf.LayersModel): string[] {
+  return encoder.layers.filter((l) => l.weights.length > 0).map((l) => l.name);
+}
+
+/** A fresh classifier head on `features`-dimensional inputs. */
+export function buildHead(featureSize: number, numClasses: number, seed: number): tf.LayersModel {
+  const f = tf.input({ shape: [featureSize], name: 'features' });
+  const logits = tf.layers.dense({ name: 'logits', units: numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(f) as tf.SymbolicTensor;
+  return tf.model({ inputs: f, outputs: logits, name: 'classifier' });
 }
 
 export interface BackboneFactory {
@@ -48,7 +71,8 @@ function glorot(next: () => number): ReturnType<typeof tf.initializers.glorotUni
 export const digitnet: BackboneFactory = {
   name: 'digitnet',
   description: 'conv5x5-32, pool, conv5x5-48, pool, fc100, fc100 (DANN digit net)',
-  build({ input, numClasses, seed }) {
+  build(args) {
+    const { input, numClasses, seed } = args;
     const next = seeder(seed);
     const x = tf.input({ shape: input, name: 'image' });
     let h = tf.layers.conv2d({ name: 'conv1', filters: 32, kernelSize: 5, padding: 'valid', activation: 'relu', kernelInitializer: glorot(next) }).apply(x) as tf.SymbolicTensor;
@@ -60,10 +84,15 @@ export const digitnet: BackboneFactory = {
     const features = tf.layers.dense({ name: 'fc2', units: 100, activation: 'relu', kernelInitializer: glorot(next) }).apply(h) as tf.SymbolicTensor;
     const encoder = tf.model({ inputs: x, outputs: features, name: 'encoder' });
 
-    const f = tf.input({ shape: [100], name: 'features' });
-    const logits = tf.layers.dense({ name: 'logits', units: numClasses, kernelInitializer: glorot(next) }).apply(f) as tf.SymbolicTensor;
-    const classifier = tf.model({ inputs: f, outputs: logits, name: 'classifier' });
-    return { name: 'digitnet', encoder, classifier, layerNames: ['conv1', 'conv2', 'fc1', 'fc2'], featureLayer: 'fc2' };
+    const classifier = buildHead(100, numClasses, next());
+    return {
+      name: 'digitnet',
+      encoder,
+      classifier,
+      layerNames: ['conv1', 'conv2', 'fc1', 'fc2'],
+      featureLayer: 'fc2',
+      rebuild: (offset = 1) => digitnet.build({ ...args, seed: seed + 7777 * offset }),
+    };
   },
 };
 

@@ -35,21 +35,56 @@ export interface AdapterNeeds {
 
 export type LossTerms = Record<string, tf.Scalar>;
 
+/** Records a scalar that is watched, not minimised (e.g. `domain_acc`); logged under its name. */
+export type Monitor = (name: string, value: tf.Scalar) => void;
+
+/** A group of variables trained with the phase's learning rate times `lrScale`. */
+export interface VariableGroup {
+  variables: tf.Variable[];
+  lrScale: number;
+}
+
+/**
+ * A stretch of training with its own trainable variables and loss (pre-train a teacher, then
+ * adapt). The loop runs a strategy's phases in order; evaluation and model selection happen in
+ * phases with `evaluate: true`.
+ */
+export interface TrainingPhase {
+  readonly name: string;
+  readonly steps: number;
+  readonly needs: AdapterNeeds;
+  readonly evaluate: boolean;
+  /** Variables the optimiser updates, with per-group learning-rate scales. */
+  variableGroups(): VariableGroup[];
+  /** Named scalar terms for one step; called inside the loop's gradient scope. */
+  loss(batch: TrainBatch, progress: number, monitor: Monitor): LossTerms;
+  /** The weight of each term at this point of the phase (terms absent here weigh 1). */
+  weights(progress: number): Record<string, number>;
+  /** Before the phase's first step (swap heads, freeze layers, copy a teacher). */
+  begin?(): void;
+  /** After each optimiser step (e.g. the EMA teacher update). */
+  afterStep?(): void;
+}
+
+export interface ArtifactSamples {
+  /** A fixed, seeded sample of source and target test images, [N, H, W, C] in [0, 1]. */
+  source: tf.Tensor4D;
+  target: tf.Tensor4D;
+}
+
 export interface Adapter {
   readonly name: string;
   readonly needs: AdapterNeeds;
-  /** Variables the optimiser updates. */
-  trainableVariables(): tf.Variable[];
-  /** Named scalar terms for one step; called inside the loop's gradient scope. */
-  loss(batch: TrainBatch, progress: number): LossTerms;
-  /** The weight of each term at this point of training (terms absent here weigh 1). */
-  weights(progress: number): Record<string, number>;
+  /** The phases of training, in order; their steps add up to the run's total. */
+  phases(steps: number): TrainingPhase[];
   /** Class logits [B, K] for evaluation (inference mode). */
   predict(x: tf.Tensor4D): tf.Tensor2D;
   /** Encoder features [B, D] (embeddings, domain distances). */
   features(x: tf.Tensor4D): tf.Tensor2D;
   /** Models to checkpoint, by name. */
   checkpointModels(): Record<string, tf.LayersModel>;
+  /** Strategy-specific artifacts (file name -> bytes), written at the end of a run. */
+  artifacts?(samples: ArtifactSamples): Promise<Record<string, Uint8Array>>;
   dispose(): void;
 }
 
@@ -95,15 +130,53 @@ export abstract class ClassifierAdapter implements Adapter {
     return [...variablesOf(this.encoder), ...variablesOf(this.classifier)];
   }
 
-  abstract loss(batch: TrainBatch, progress: number): LossTerms;
+  abstract loss(batch: TrainBatch, progress: number, monitor: Monitor): LossTerms;
 
   weights(_progress: number): Record<string, number> {
     return {};
   }
 
+  afterStep?(): void;
+
+  /** One phase over all steps; strategies with a pre-training phase override this. */
+  phases(steps: number): TrainingPhase[] {
+    return [this.mainPhase(steps)];
+  }
+
+  protected mainPhase(steps: number, name = 'adapt'): TrainingPhase {
+    return {
+      name,
+      steps,
+      needs: this.needs,
+      evaluate: true,
+      variableGroups: () => [{ variables: this.trainableVariables(), lrScale: 1 }],
+      loss: (batch, progress, monitor) => this.loss(batch, progress, monitor),
+      weights: (progress) => this.weights(progress),
+      afterStep: this.afterStep == null ? undefined : () => this.afterStep!(),
+    };
+  }
+
+  /** A plain source-classification phase (pre-training a teacher or a checkpoint to fine-tune). */
+  protected sourcePhase(steps: number): TrainingPhase {
+    return {
+      name: 'pretrain',
+      steps,
+      needs: { source: true, targetUnlabelled: false, targetLabels: 'never' },
+      evaluate: false,
+      variableGroups: () => [{ variables: [...variablesOf(this.encoder), ...variablesOf(this.classifier)], lrScale: 1 }],
+      loss: (batch) => ({ cls: this.sourceTerm(batch) }),
+      weights: () => ({}),
+    };
+  }
+
   /** Logits in training mode (dropout / batch-norm statistics active). */
   protected logits(x: tf.Tensor4D): tf.Tensor2D {
     return this.classifier.apply(this.encoder.apply(x, { training: true }), { training: true }) as tf.Tensor2D;
+  }
+
+  /** Features in training mode, [B, D]. */
+  protected trainFeatures(x: tf.Tensor4D): tf.Tensor2D {
+    return this.encoder.apply(x, { training: true }) as tf.Tensor2D;
   }
 
   protected sourceTerm(batch: TrainBatch): tf.Scalar {

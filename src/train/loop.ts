@@ -20,6 +20,8 @@ export interface LoopObserver {
   /** Per-step loss terms, read in batches of `logEvery` steps. */
   onLosses?(step: number, terms: Record<string, number>): void;
   onEvaluation?(step: number, metrics: Record<string, number>): void;
+  /** Watched per-step scalars a strategy reports (e.g. domain_acc), read with the losses. */
+  onMonitors?(step: number, values: Record<string, number>): void;
   onStep?(step: number, info: { loss?: number; targetAcc?: number; sourceAcc?: number }): void;
 }
 
@@ -35,6 +37,8 @@ export interface LoopResult {
   /** Metrics of the checkpoint chosen by `select.by`. */
   selected: Record<string, number>;
   selectedStep: number;
+  /** Steps over all phases (pre-training included). */
+  totalSteps: number;
   /** Target test accuracy of the checkpoint chosen on labelled target validation (reference only). */
   oracleTargetTestAcc: number;
   targetTestEvaluation: Evaluation;
@@ -54,37 +58,42 @@ export async function runLoop(
   target: TargetSplits,
   observer: LoopObserver = {},
 ): Promise<LoopResult> {
-  const { steps, logEvery } = config.train;
-  const evalEvery = config.train.evalEvery ?? defaultEvalEvery(steps);
+  const { logEvery } = config.train;
   const numClasses = Math.max(source.numClasses, target.numClasses);
+  const phases = adapter.phases(config.train.steps);
+  const totalSteps = phases.reduce((sum, p) => sum + p.steps, 0);
+  const sets = { source: source.train, targetPool: target.train, targetLabelled: target.labelled };
+  const allWeights = () => Object.values(adapter.checkpointModels()).flatMap((m) => m.weights.map((w) => w.read() as tf.Variable));
 
-  // 1. Batch streams and optimiser.
-  const stepper = new Stepper(config.train, adapter, { source: source.train, targetPool: target.train, targetLabelled: target.labelled }, numClasses);
-  const allWeights = Object.values(adapter.checkpointModels()).flatMap((m) => m.weights.map((w) => w.read() as tf.Variable));
-
-  const pendingLosses: { step: number; terms: Record<string, tf.Scalar>; total: tf.Scalar }[] = [];
+  // Per-step scalars stay on the device until read in one batch every `logEvery` steps.
+  const pending: { step: number; scalars: Record<string, tf.Scalar> }[] = [];
   const lossHistory: { step: number; total: number }[] = [];
   let lastLoss: number | undefined;
 
-  const drainLosses = async () => {
-    if (pendingLosses.length === 0) return;
-    const keys = Object.keys(pendingLosses[0]!.terms);
+  const drain = async () => {
+    if (pending.length === 0) return;
     const flat: tf.Scalar[] = [];
-    for (const entry of pendingLosses) flat.push(entry.total, ...keys.map((k) => entry.terms[k]!));
+    for (const entry of pending) flat.push(...Object.values(entry.scalars));
     const stacked = tf.stack(flat);
     const values = await stacked.data();
     stacked.dispose();
-    const width = keys.length + 1;
-    pendingLosses.forEach((entry, i) => {
-      const terms: Record<string, number> = { total: values[i * width]! };
-      keys.forEach((k, j) => (terms[k] = values[i * width + 1 + j]!));
-      lossHistory.push({ step: entry.step, total: terms['total']! });
-      lastLoss = terms['total'];
-      observer.onLosses?.(entry.step, terms);
-      entry.total.dispose();
-      for (const t of Object.values(entry.terms)) t.dispose();
-    });
-    pendingLosses.length = 0;
+    let i = 0;
+    for (const entry of pending) {
+      const read: Record<string, number> = {};
+      for (const key of Object.keys(entry.scalars)) read[key] = values[i++]!;
+      const losses: Record<string, number> = {};
+      const monitors: Record<string, number> = {};
+      for (const [key, value] of Object.entries(read)) {
+        if (key.startsWith('monitor:')) monitors[key.slice('monitor:'.length)] = value;
+        else losses[key] = value;
+      }
+      lossHistory.push({ step: entry.step, total: losses['total']! });
+      lastLoss = losses['total'];
+      observer.onLosses?.(entry.step, losses);
+      if (Object.keys(monitors).length > 0) observer.onMonitors?.(entry.step, monitors);
+      tf.dispose(Object.values(entry.scalars));
+    }
+    pending.length = 0;
   };
 
   // Selection state: explicit, so it can be checkpointed with the loop later.
@@ -114,40 +123,51 @@ export async function runLoop(
     last = metrics;
 
     const score = selectBy === 'last' ? step : selectBy === 'oracle' ? targetVal.accuracy : sourceVal.accuracy;
-    if (best == null || score > best.score || (selectBy === 'last' && score >= best.score)) {
-      if (best?.weights != null) for (const t of best.weights) t.dispose();
+    if (best == null || score > best.score) {
+      if (best?.weights != null) tf.dispose(best.weights);
       // The last evaluation needs no copy: those weights are the final ones anyway.
-      const isFinal = step === steps;
-      best = { step, score, metrics, weights: isFinal || selectBy === 'last' ? null : snapshot(allWeights) };
+      const isFinal = step === totalSteps;
+      best = { step, score, metrics, weights: isFinal || selectBy === 'last' ? null : snapshot(allWeights()) };
     }
     if (oracle == null || targetVal.accuracy > oracle.score) oracle = { score: targetVal.accuracy, targetTestAcc: targetTest.accuracy };
     observer.onStep?.(step, { loss: lastLoss, targetAcc: targetTest.accuracy, sourceAcc: sourceTest.accuracy });
   };
 
-  // 2. Steps.
-  for (let step = 1; step <= steps; step++) {
-    const { total, terms } = stepper.step(step);
-    pendingLosses.push({ step, terms, total });
-    if (step % logEvery === 0 || step === steps) await drainLosses();
-    observer.onStep?.(step, { loss: lastLoss });
-
-    // 3. Evaluation.
-    if ((evalEvery > 0 && step % evalEvery === 0) || step === steps) await evaluateAll(step);
+  // 2. Phases and steps; the step count runs on across phases.
+  let offset = 0;
+  for (const phase of phases) {
+    phase.begin?.();
+    const stepper = new Stepper({ ...config.train, steps: phase.steps }, phase, sets, numClasses);
+    const evalEvery = config.train.evalEvery ?? defaultEvalEvery(phase.steps);
+    for (let local = 1; local <= phase.steps; local++) {
+      const step = offset + local;
+      const { total, terms, monitors } = stepper.step(local);
+      const scalars: Record<string, tf.Scalar> = { total, ...terms };
+      for (const [k, v] of Object.entries(monitors)) scalars[`monitor:${k}`] = v;
+      pending.push({ step, scalars });
+      if (step % logEvery === 0 || local === phase.steps) await drain();
+      observer.onStep?.(step, { loss: lastLoss });
+      // 3. Evaluation.
+      if (phase.evaluate && ((evalEvery > 0 && local % evalEvery === 0) || local === phase.steps)) await evaluateAll(step);
+    }
+    await drain();
+    stepper.dispose();
+    offset += phase.steps;
   }
-  await drainLosses();
-  stepper.dispose();
+  if (best == null) await evaluateAll(totalSteps);
 
   const chosen = best!;
   let restoredSelected = false;
   if (chosen.weights != null) {
-    restore(allWeights, chosen.weights);
-    for (const t of chosen.weights) t.dispose();
+    restore(allWeights(), chosen.weights);
+    tf.dispose(chosen.weights);
     restoredSelected = true;
   }
   return {
     last,
     selected: chosen.metrics,
     selectedStep: chosen.step,
+    totalSteps,
     oracleTargetTestAcc: (oracle as { targetTestAcc: number } | null)?.targetTestAcc ?? NaN,
     targetTestEvaluation: lastTargetEval!,
     losses: lossHistory,

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BatchStream, type Batch } from '../data/batches.js';
 import type { ImageSet } from '../data/types.js';
 import type { TrainConfig } from '../config/schema.js';
-import type { Adapter, TrainBatch } from './adapter.js';
+import type { Monitor, TrainBatch, TrainingPhase } from './adapter.js';
 import { learningRate } from './schedule.js';
 
 export interface StepSets {
@@ -21,6 +21,8 @@ export interface StepSets {
 export interface StepOutput {
   total: tf.Scalar;
   terms: Record<string, tf.Scalar>;
+  /** Watched scalars the phase reported (e.g. domain_acc). */
+  monitors: Record<string, tf.Scalar>;
 }
 
 function makeOptimizer(train: TrainConfig): tf.Optimizer {
@@ -34,11 +36,16 @@ function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
   else withSetter.learningRate = lr;
 }
 
+/**
+ * Steps of one training phase. `train.steps` is the phase's length (for the schedule). Variable
+ * groups with their own learning-rate scale get their own optimiser (Adam is invariant to the
+ * scale of a gradient, so scaling gradients would not do).
+ */
 export class Stepper {
   private readonly source?: BatchStream;
   private readonly target?: BatchStream;
   private readonly targetLabelled?: BatchStream;
-  private readonly optimizer: tf.Optimizer;
+  private readonly groups: { variables: tf.Variable[]; lrScale: number; optimizer: tf.Optimizer }[];
   private readonly variables: tf.Variable[];
   private currentLr = NaN;
   /** Images consumed per step (source + target, labelled or not), for throughput figures. */
@@ -46,28 +53,32 @@ export class Stepper {
 
   constructor(
     private readonly train: TrainConfig,
-    private readonly adapter: Adapter,
+    private readonly phase: TrainingPhase,
     sets: StepSets,
     numClasses: number,
   ) {
     const { batchSize, seed } = train;
-    if (adapter.needs.source) this.source = new BatchStream(sets.source, batchSize, numClasses, `dalab/${seed}/source`);
-    if (adapter.needs.targetUnlabelled) this.target = new BatchStream(sets.targetPool, batchSize, numClasses, `dalab/${seed}/target`);
-    const use = adapter.needs.targetLabels;
+    const streamSeed = `dalab/${seed}/${phase.name}`;
+    if (phase.needs.source) this.source = new BatchStream(sets.source, batchSize, numClasses, `${streamSeed}/source`);
+    if (phase.needs.targetUnlabelled) this.target = new BatchStream(sets.targetPool, batchSize, numClasses, `${streamSeed}/target`);
+    const use = phase.needs.targetLabels;
     let labelled: ImageSet | null = null;
     if (use === 'oracle') labelled = sets.targetLabelled.count > 0 ? sets.targetLabelled : sets.targetPool;
     else if ((use === 'optional' || use === 'required') && sets.targetLabelled.count > 0) labelled = sets.targetLabelled;
-    if (labelled != null) this.targetLabelled = new BatchStream(labelled, batchSize, numClasses, `dalab/${seed}/target-labelled`);
+    if (labelled != null) this.targetLabelled = new BatchStream(labelled, batchSize, numClasses, `${streamSeed}/target-labelled`);
     this.imagesPerStep = batchSize * [this.source, this.target, this.targetLabelled].filter((s) => s != null).length;
-    this.optimizer = makeOptimizer(train);
-    this.variables = adapter.trainableVariables();
+    this.groups = phase
+      .variableGroups()
+      .filter((g) => g.variables.length > 0 && g.lrScale > 0)
+      .map((g) => ({ ...g, optimizer: makeOptimizer(train) }));
+    this.variables = this.groups.flatMap((g) => g.variables);
   }
 
-  /** Runs step `step` (1-based). */
+  /** Runs step `step` (1-based within the phase). */
   step(step: number): StepOutput {
     const lr = learningRate(this.train, step - 1);
     if (lr !== this.currentLr) {
-      setLearningRate(this.optimizer, lr);
+      for (const g of this.groups) setLearningRate(g.optimizer, lr * g.lrScale);
       this.currentLr = lr;
     }
     const progress = (step - 1) / this.train.steps;
@@ -81,26 +92,40 @@ export class Stepper {
     }
     if (this.targetLabelled != null) owned.push((batch.targetLabelled = this.targetLabelled.next()));
 
-    const termWeights = this.adapter.weights(progress);
+    const termWeights = this.phase.weights(progress);
     let kept: Record<string, tf.Scalar> = {};
+    const monitors: Record<string, tf.Scalar> = {};
+    const monitor: Monitor = (name, value) => {
+      monitors[name] = tf.keep(value);
+    };
+    const objective = () => {
+      const terms = this.phase.loss(batch, progress, monitor);
+      let sum: tf.Scalar | null = null;
+      for (const [name, value] of Object.entries(terms)) {
+        const weight = termWeights[name] ?? 1;
+        const weighted = weight === 1 ? value : tf.mul(value, weight);
+        sum = sum == null ? (weighted as tf.Scalar) : tf.add(sum, weighted);
+      }
+      if (sum == null) throw new Error(`${this.phase.name}: loss() returned no terms`);
+      kept = Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, tf.keep(v)]));
+      return sum;
+    };
     try {
-      const total = this.optimizer.minimize(
-        () => {
-          const terms = this.adapter.loss(batch, progress);
-          let sum: tf.Scalar | null = null;
-          for (const [name, value] of Object.entries(terms)) {
-            const weight = termWeights[name] ?? 1;
-            const weighted = weight === 1 ? value : tf.mul(value, weight);
-            sum = sum == null ? (weighted as tf.Scalar) : tf.add(sum, weighted);
-          }
-          if (sum == null) throw new Error(`${this.adapter.name}: loss() returned no terms`);
-          kept = Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, tf.keep(v)]));
-          return sum;
-        },
-        true,
-        this.variables,
-      ) as tf.Scalar;
-      return { total, terms: kept };
+      let total: tf.Scalar;
+      if (this.groups.length === 1) {
+        total = this.groups[0]!.optimizer.minimize(objective, true, this.variables) as tf.Scalar;
+      } else {
+        const { value, grads } = tf.variableGrads(objective, this.variables);
+        for (const g of this.groups) {
+          const mine: tf.NamedTensorMap = {};
+          for (const v of g.variables) mine[v.name] = grads[v.name]!;
+          g.optimizer.applyGradients(mine);
+        }
+        tf.dispose(Object.values(grads));
+        total = value;
+      }
+      this.phase.afterStep?.();
+      return { total, terms: kept, monitors };
     } finally {
       for (const b of owned) {
         b.x.dispose();
@@ -110,6 +135,13 @@ export class Stepper {
   }
 
   dispose(): void {
-    this.optimizer.dispose();
+    for (const g of this.groups) g.optimizer.dispose();
   }
+}
+
+/** The last (adaptation) phase of a strategy, begun: what `dalab bench` and the leak tests step. */
+export function mainPhase(adapter: import('./adapter.js').Adapter, train: TrainConfig): TrainingPhase {
+  const phases = adapter.phases(train.steps);
+  for (const p of phases) p.begin?.();
+  return phases[phases.length - 1]!;
 }

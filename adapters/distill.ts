@@ -1,0 +1,119 @@
+/**
+ * `distill` — teacher-student training on target images.
+ *
+ * Teachers:
+ * - `ema` (default): an exponential moving average of the student (mean teacher, Tarvainen &
+ *   Valpola 2017; self-ensembling for domain adaptation, French et al., ICLR 2018);
+ * - `source`: a copy of the network after a source-only pre-training phase, frozen.
+ *
+ * The student sees one augmented view of each target image, the teacher another; the student is
+ * trained to match the teacher's softened predictions where the teacher is confident:
+ *   loss = CE(source) [+ CE(labelled target)] + weight * rampUp(p) * T^2 * CE(softmax(teacher/T), softmax(student/T)) on confident samples
+ * rampUp(p) = exp(-5 (1 - min(p / rampUp, 1))^2)  (Laine & Aila, 2017).
+ */
+import { z } from 'zod';
+import * as tf from '@tensorflow/tfjs';
+import { ClassifierAdapter, type AdapterContext, type AdapterFactory, type LossTerms, type Monitor, type TrainBatch, type TrainingPhase } from '../src/train/adapter.js';
+import { crossEntropy } from '../src/losses/classification.js';
+import { distillationLoss } from '../src/losses/distillation.js';
+import { augment } from '../src/data/augment.js';
+
+const NEEDS = { source: true, targetUnlabelled: true, targetLabels: 'optional' } as const;
+
+const options = z
+  .object({
+    teacher: z.enum(['ema', 'source']).default('ema'),
+    /** Consistency weight (after ramp-up). */
+    weight: z.number().nonnegative().default(3),
+    temperature: z.number().positive().default(1),
+    /** Only target images whose teacher confidence reaches this count. */
+    threshold: z.number().min(0).max(1).default(0.9),
+    /** Fraction of the adaptation phase over which the weight ramps up. */
+    rampUp: z.number().min(0).max(1).default(0.3),
+    emaDecay: z.number().min(0).max(1).default(0.99),
+    /** Source pre-training steps for `teacher: source` (default: as many as the adaptation). */
+    pretrainSteps: z.number().int().positive().optional(),
+    augment: z.boolean().default(true),
+  })
+  .strict();
+type Options = z.infer<typeof options>;
+
+class Distill extends ClassifierAdapter {
+  readonly name = 'distill';
+  readonly needs = NEEDS;
+  private teacher: { encoder: tf.LayersModel; classifier: tf.LayersModel } | null = null;
+  private step = 0;
+
+  constructor(context: AdapterContext, private readonly options: Options) {
+    super(context);
+  }
+
+  override phases(steps: number): TrainingPhase[] {
+    const adapt = this.mainPhase(steps);
+    const withTeacher: TrainingPhase = { ...adapt, begin: () => this.copyTeacher() };
+    if (this.options.teacher === 'source') return [this.sourcePhase(this.options.pretrainSteps ?? steps), withTeacher];
+    return [withTeacher];
+  }
+
+  /** The teacher starts as a copy of the current network (its own variables, not trained). */
+  private copyTeacher(): void {
+    const build = this.context.backbone.rebuild();
+    build.encoder.setWeights(this.encoder.getWeights());
+    build.classifier.setWeights(this.classifier.getWeights());
+    for (const m of [build.encoder, build.classifier]) m.trainable = false;
+    this.teacher = build;
+  }
+
+  loss(batch: TrainBatch, _progress: number, monitor: Monitor): LossTerms {
+    const teacher = this.teacher!;
+    const target = batch.target!;
+    this.step++;
+    const seed = this.context.seed * 1_000_003 + this.step * 2;
+    const studentView = this.options.augment ? augment(target, seed) : target;
+    const teacherView = this.options.augment ? augment(target, seed + 1) : target;
+    const teacherLogits = teacher.classifier.apply(teacher.encoder.apply(teacherView)) as tf.Tensor2D;
+    const studentLogits = this.logits(studentView);
+    const consistency = distillationLoss(studentLogits, teacherLogits, this.options.temperature, this.options.threshold);
+    monitor('distill_confident_fraction', tf.mean(tf.cast(tf.greaterEqual(tf.max(tf.softmax(teacherLogits), 1), this.options.threshold), 'float32')) as tf.Scalar);
+    return { cls: crossEntropy(this.logits(batch.source!.x), batch.source!.y), distill: consistency, ...this.targetTerm(batch) };
+  }
+
+  override weights(progress: number): Record<string, number> {
+    const ramp = this.options.rampUp === 0 ? 1 : Math.exp(-5 * Math.pow(1 - Math.min(progress / this.options.rampUp, 1), 2));
+    return { distill: this.options.weight * ramp };
+  }
+
+  /** Mean teacher: teacher <- decay * teacher + (1 - decay) * student, after every step. */
+  override afterStep(): void {
+    if (this.options.teacher !== 'ema' || this.teacher == null) return;
+    const decay = this.options.emaDecay;
+    tf.tidy(() => {
+      const pairs: [tf.LayersModel, tf.LayersModel][] = [
+        [this.teacher!.encoder, this.encoder],
+        [this.teacher!.classifier, this.classifier],
+      ];
+      for (const [t, s] of pairs) {
+        t.weights.forEach((w, i) => {
+          const teacherVar = w.read() as tf.Variable;
+          const studentVar = s.weights[i]!.read();
+          teacherVar.assign(tf.add(tf.mul(teacherVar, decay), tf.mul(studentVar, 1 - decay)));
+        });
+      }
+    });
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.teacher?.encoder.dispose();
+    this.teacher?.classifier.dispose();
+  }
+}
+
+export const distillAdapter: AdapterFactory<Options> = {
+  name: 'distill',
+  family: 'distillation',
+  description: 'teacher-student on target images (mean teacher or source teacher)',
+  needs: NEEDS,
+  options,
+  create: (context, opts) => new Distill(context, opts),
+};

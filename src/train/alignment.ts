@@ -1,0 +1,52 @@
+/**
+ * Shared by the feature-alignment strategies (mmd, coral): which encoder layers to align and with
+ * what weight, and one forward pass that yields every aligned layer's output plus the logits.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { UserError, messages } from '../messages.js';
+import { layerOutputModel, weightedLayerNames, type Backbone } from '../models/backbones.js';
+
+export const alignedLayersSchema = z
+  .array(z.union([z.string(), z.object({ name: z.string(), weight: z.number().nonnegative().default(1) }).strict()]))
+  .min(1)
+  .optional();
+
+export interface AlignedLayer {
+  name: string;
+  weight: number;
+}
+
+export function resolveLayers(backbone: Backbone, option: z.infer<typeof alignedLayersSchema>, strategy: string): AlignedLayer[] {
+  const allowed = weightedLayerNames(backbone.encoder);
+  const layers = (option ?? [backbone.featureLayer]).map((l) => (typeof l === 'string' ? { name: l, weight: 1 } : { name: l.name, weight: l.weight }));
+  for (const l of layers) {
+    if (!allowed.includes(l.name)) throw new UserError(messages.unknownLayer(strategy, l.name, allowed));
+  }
+  return layers;
+}
+
+/** Forward pass returning the outputs of `layers` (flattened) and the class logits. */
+export class LayerTap {
+  private readonly model: tf.LayersModel;
+  private readonly featureIndex: number;
+
+  constructor(
+    private readonly backbone: Backbone,
+    readonly layers: readonly AlignedLayer[],
+  ) {
+    const names = layers.map((l) => l.name);
+    this.featureIndex = names.indexOf(backbone.featureLayer);
+    if (this.featureIndex < 0) names.push(backbone.featureLayer);
+    this.model = layerOutputModel(backbone.encoder, names);
+    if (this.featureIndex < 0) this.featureIndex = names.length - 1;
+  }
+
+  /** Training-mode outputs: one [B, D_l] per aligned layer, and logits [B, K]. */
+  apply(x: tf.Tensor4D): { layers: tf.Tensor2D[]; logits: tf.Tensor2D } {
+    const raw = this.model.apply(x, { training: true });
+    const outputs = (Array.isArray(raw) ? raw : [raw]) as tf.Tensor2D[];
+    const logits = this.backbone.classifier.apply(outputs[this.featureIndex]!, { training: true }) as tf.Tensor2D;
+    return { layers: outputs.slice(0, this.layers.length), logits };
+  }
+}
