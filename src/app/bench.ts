@@ -68,7 +68,7 @@ async function measure(options: BenchOptions, backend: BackendName, input: [numb
   const targetPool = randomSet(1024, input, 2);
   const targetLabelled = randomSet(100, input, 3);
   const backbone = options.backbone.build({ input, numClasses: 10, seed: 0 });
-  const adapter = factory.create({ backbone, numClasses: 10, targetLabels: 10, seed: 0 }, {} as never);
+  const adapter = factory.create({ backbone, numClasses: 10, targetLabels: 10, seed: 0 }, factory.options.parse({}) as never);
   const stepper = new Stepper(train, mainPhase(adapter, train), { source, targetPool, targetLabelled }, 10);
 
   const run = async (from: number, count: number) => {

@@ -1,6 +1,6 @@
 /**
  * Random augmentation of a batch on the device, deterministic for a seed: a translation of up to
- * `shift` pixels (bilinear, edges replicated), a contrast/brightness jitter and Gaussian noise.
+ * `shift` pixels (bilinear, zero outside), a contrast/brightness jitter and Gaussian noise.
  * x: [B, H, W, C] in [0, 1] -> same shape; no gradient is needed through it (inputs only).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -8,13 +8,14 @@ import * as tf from '@tensorflow/tfjs';
 export function augment(x: tf.Tensor4D, seed: number, shift = 2, noise = 0.05): tf.Tensor4D {
   return tf.tidy(() => {
     const batch = x.shape[0];
-    const dx = tf.randomUniform([batch, 1], -shift, shift, 'float32', seed);
-    const dy = tf.randomUniform([batch, 1], -shift, shift, 'float32', seed + 7);
-    // Projective transform rows [a0 a1 a2 b0 b1 b2 c0 c1]: output (x, y) samples input (x + dx, y + dy).
-    const ones = tf.ones([batch, 1]);
-    const zeros = tf.zeros([batch, 1]);
-    const transforms = tf.concat([ones, zeros, dx, zeros, ones, dy, zeros, zeros], 1) as tf.Tensor2D;
-    const moved = tf.image.transform(x, transforms, 'bilinear', 'nearest');
+    const [, height, width] = x.shape;
+    // A translation as a shifted crop box (every backend has CropAndResize; not all have Transform):
+    // output pixel (i, j) samples input (i + dy, j + dx); outside the image it is 0.
+    const dy = tf.div(tf.randomUniform([batch, 1], -shift, shift, 'float32', seed + 7), height - 1);
+    const dx = tf.div(tf.randomUniform([batch, 1], -shift, shift, 'float32', seed), width - 1);
+    const boxes = tf.concat([dy, dx, tf.add(dy, 1), tf.add(dx, 1)], 1) as tf.Tensor2D;
+    const indices = tf.range(0, batch, 1, 'int32') as tf.Tensor1D;
+    const moved = tf.image.cropAndResize(x, boxes, indices, [height, width], 'bilinear', 0);
     const contrast = tf.randomUniform([batch, 1, 1, 1], 0.8, 1.2, 'float32', seed + 13);
     const brightness = tf.randomUniform([batch, 1, 1, 1], -0.1, 0.1, 'float32', seed + 17);
     const jittered = tf.add(tf.mul(moved, contrast), brightness);

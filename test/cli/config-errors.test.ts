@@ -20,7 +20,7 @@ const cases: { title: string; args: () => string[]; expect: RegExp }[] = [
   { title: 'wrong type', args: () => ['run', quickstart, '--set', 'train.steps=many'], expect: /train\.steps: expected number, received string/ },
   { title: 'negative steps', args: () => ['run', quickstart, '--set', 'train.steps=-3'], expect: /train\.steps: Too small/ },
   { title: 'enum value', args: () => ['run', quickstart, '--set', 'train.optimizer=adagrad'], expect: /train\.optimizer: must be one of "adam", "sgd"/ },
-  { title: 'unknown strategy', args: () => ['run', quickstart, '--set', 'adapter.name=magic'], expect: /adapter\.name: unknown strategy 'magic' \(allowed: source, target, joint\)/ },
+  { title: 'unknown strategy', args: () => ['run', quickstart, '--set', 'adapter.name=magic'], expect: /adapter\.name: unknown strategy 'magic' \(allowed: source, target, joint, mmd, coral, dann, distill\)/ },
   { title: 'unknown strategy option', args: () => ['run', quickstart, '--set', 'adapter.weight=2'], expect: /adapter\.weight: unknown key for strategy 'source'/ },
   { title: 'unknown dataset', args: () => ['run', quickstart, '--set', 'target.dataset=cifar'], expect: /target\.dataset: unknown dataset 'cifar'/ },
   { title: 'joint without labels', args: () => ['run', quickstart, '--set', 'adapter.name=joint'], expect: /target\.labels: strategy 'joint' needs labelled target images/ },

@@ -20,7 +20,7 @@ test('every strategy: numTensors after 200 steps equals that after 20', async (t
   t.true(factories.length >= 3);
   for (const factory of factories) {
     const backbone = digitnet.build({ input: [28, 28, 1], numClasses: 10, seed: 0 });
-    const adapter = factory.create({ backbone, numClasses: 10, targetLabels: 2, seed: 0 }, {} as never);
+    const adapter = factory.create({ backbone, numClasses: 10, targetLabels: 2, seed: 0 }, factory.options.parse({}) as never);
     const train = trainSchema.parse({ steps: 200, batchSize: 4, seed: 0 });
     const stepper = new Stepper(train, mainPhase(adapter, train), { source: images(40), targetPool: images(40), targetLabelled: images(20) }, 10);
     const counts: number[] = [];
