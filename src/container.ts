@@ -17,6 +17,8 @@ import { mmdAdapter } from '../adapters/mmd.js';
 import { coralAdapter } from '../adapters/coral.js';
 import { dannAdapter } from '../adapters/dann.js';
 import { distillAdapter } from '../adapters/distill.js';
+import { finetuneAdapter } from '../adapters/finetune.js';
+import { dsnAdapter } from '../adapters/dsn.js';
 import { ExperimentRunner } from './app/run-experiment.js';
 import { TYPES } from './types.js';
 
@@ -34,6 +36,8 @@ export function createContainer(): Container {
   container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(coralAdapter as AdapterFactory<never>);
   container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(dannAdapter as AdapterFactory<never>);
   container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(distillAdapter as AdapterFactory<never>);
+  container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(finetuneAdapter as AdapterFactory<never>);
+  container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(dsnAdapter as AdapterFactory<never>);
 
   // Backbones.
   container.bind<BackboneFactory>(TYPES.BackboneFactory).toConstantValue(digitnet);

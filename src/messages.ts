@@ -46,6 +46,15 @@ export const messages = {
   badBenchSteps: (value: string) => `--steps: '${value}' is not a positive whole number`,
   unknownLayer: (strategy: string, layer: string, allowed: readonly string[]) =>
     `adapter.layers: strategy '${strategy}' cannot align layer '${layer}' (layers of this backbone: ${list(allowed)})`,
+  freezeTooDeep: (k: number, layers: readonly string[]) =>
+    `adapter.freeze: cannot freeze ${k} layers, the backbone has ${layers.length} (${list(layers)})`,
+  unknownFreezeLayer: (name: string, layers: readonly string[]) => `adapter.freeze: no layer '${name}' (layers: ${list(layers)})`,
+  modelFromNotFound: (from: string) =>
+    `model.from: '${from}' is neither a run id in the tracking store nor a checkpoint folder or model.json`,
+  modelFromUnsplittable: (file: string, detail: string) => `model.from: ${file}: cannot split into encoder and head: ${detail}`,
+  dsnInputShape: (input: readonly number[]) => `model.input: strategy 'dsn' needs a height and width divisible by 4 (its decoder upsamples twice), got ${input.join('x')}`,
+  rebuildPretrained: (name: string) =>
+    `model.from: this strategy needs a second copy of the network (teacher or private encoder), not available for ${name} yet; use finetune, or train without model.from`,
   runFailed: (detail: string) => `run failed while training: ${detail}`,
   bugReportHint: () => 'set DALAB_DEBUG=1 to see the stack trace',
 };

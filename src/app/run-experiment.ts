@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { injectable, multiInject, inject } from 'inversify';
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../data/types.js';
 import YAML from 'yaml';
 import { TYPES } from '../types.js';
 import type { AdapterFactory, Adapter } from '../train/adapter.js';
@@ -21,6 +23,8 @@ import { runLoop, type LoopObserver } from '../train/loop.js';
 import { saveModels } from '../train/checkpoint.js';
 import { experimentName, trackingUri } from '../tracking/resolve.js';
 import { DALAB_VERSION } from '../version.js';
+import { loadPretrained } from '../models/pretrained.js';
+import { FileStoreTracker } from '../tracking/file-store.js';
 import type { ProgressReporter } from './progress.js';
 
 export interface RunOptions {
@@ -28,6 +32,8 @@ export interface RunOptions {
   file?: string;
   backend: string;
   progress: ProgressReporter;
+  /** Makes this run a child of a sweep's parent run. */
+  parentRunId?: string;
 }
 
 export interface RunSummary {
@@ -57,6 +63,18 @@ export class TrainingFailure extends Error {
   ) {
     super(summary.error);
   }
+}
+
+/** n images spread evenly over a set (so over its classes), [n, H, W, C] in [0, 1], owned by the caller. */
+function sampleImages(set: ImageSet, n: number): tf.Tensor4D {
+  const count = Math.min(n, set.count);
+  const size = set.height * set.width * set.channels;
+  const out = new Float32Array(count * size);
+  for (let i = 0; i < count; i++) {
+    const j = Math.floor((i * set.count) / count);
+    for (let p = 0; p < size; p++) out[i * size + p] = set.images[j * size + p]! / 255;
+  }
+  return tf.tensor4d(out, [count, set.height, set.width, set.channels]);
 }
 
 @injectable()
@@ -110,13 +128,17 @@ export class ExperimentRunner {
     const target = makeTargetSplits(targetData, config.model.input, config.target.labels, config.train.seed);
     const numClasses = Math.max(source.numClasses, target.numClasses);
 
-    const backbone = backboneFactory.build({ input: config.model.input, numClasses, seed: config.train.seed });
-    const adapter: Adapter = factory.create({ backbone, numClasses, targetLabels: config.target.labels, seed: config.train.seed }, adapterOptions);
+    const pretrained = config.model.from != null;
+    const backbone = pretrained
+      ? await loadPretrained(config.model.from!, tracker instanceof FileStoreTracker ? tracker.root : null)
+      : backboneFactory.build({ input: config.model.input, numClasses, seed: config.train.seed });
+    const adapter: Adapter = factory.create({ backbone, numClasses, targetLabels: config.target.labels, seed: config.train.seed, pretrained }, adapterOptions);
 
     const experiment = experimentName(config);
     const commit = gitCommit();
     const run = await tracker.startRun({
       experiment,
+      ...(options.parentRunId != null ? { parentRunId: options.parentRunId } : {}),
       runName: `${config.name}-${factory.name}-s${config.train.seed}`,
       tags: {
         'dalab.adapter': factory.name,
@@ -180,6 +202,12 @@ export class ExperimentRunner {
     progress.stop();
 
     await saveModels(adapter.checkpointModels(), path.join(run.artifactDir, 'checkpoint'));
+    if (adapter.artifacts != null) {
+      const samples = { source: sampleImages(source.test, 8), target: sampleImages(target.test, 8) };
+      const files = await adapter.artifacts(samples);
+      tf.dispose([samples.source, samples.target]);
+      for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(run.artifactDir, name), bytes);
+    }
     fs.writeFileSync(
       path.join(run.artifactDir, 'confusion_matrix.json'),
       JSON.stringify({ rows: 'true class', columns: 'predicted class', step: result.totalSteps, matrix: result.targetTestEvaluation.confusion }),

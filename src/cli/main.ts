@@ -11,6 +11,8 @@ import { StderrProgress } from '../app/progress.js';
 import { probeBackends, selectBackend, type BackendName } from '../backend/backends.js';
 import { machineDescription, runBench, type BenchResult } from '../app/bench.js';
 import { formatBenchHeader, formatBenchRow, formatRatios } from './format.js';
+import { runSweep } from '../app/sweep.js';
+import { formatSummary, summarise } from '../report/summary.js';
 import { DALAB_VERSION } from '../version.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -69,6 +71,29 @@ export async function main(argv: string[]): Promise<number> {
         if (opts.json) process.stdout.write(JSON.stringify(error.summary) + '\n');
         exitCode = 1;
       }
+    });
+
+  program
+    .command('sweep')
+    .description("every combination of the file's sweep: axes (one parent run, a child run each)")
+    .argument('<file>', 'experiment YAML file with a sweep: block')
+    .option('--set <key=value>', 'override a dotted key before expansion (repeatable)', collect, [])
+    .option('--json', 'print one JSON object as the last stdout line')
+    .action(async (file: string, opts: { set: string[]; json?: boolean }) => {
+      const runner = createContainer().get(ExperimentRunner);
+      const backend = await selectBackend(program.opts<{ backend?: string }>().backend);
+      const progress = new StderrProgress();
+      progress.status(`dalab ${DALAB_VERSION}: backend ${backend}`);
+      const summary = await runSweep(runner, file, opts.set, backend, progress);
+      if (opts.json) {
+        const { records: _records, ...contract } = summary;
+        process.stdout.write(JSON.stringify(contract) + '\n');
+      } else {
+        process.stdout.write(`sweep ${summary.parentRunId} (${summary.experiment}): ${summary.runs.length - summary.failed.length} finished, ${summary.failed.length} failed\n\n`);
+        process.stdout.write(formatSummary(summarise(summary.records)) + '\n');
+        for (const f of summary.failed) process.stdout.write(`failed: ${JSON.stringify(f.overrides)}: ${f.error}\n`);
+      }
+      if (summary.failed.length > 0) exitCode = 1;
     });
 
   program

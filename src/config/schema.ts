@@ -23,6 +23,8 @@ export const modelSchema = z
   .object({
     backbone: z.string().default('digitnet'),
     input: z.tuple([positiveInt, positiveInt, z.union([z.literal(1), z.literal(3)])]).default([28, 28, 1]),
+    /** Start from trained weights: a run id, a checkpoint folder or a tfjs Layers model.json. */
+    from: z.string().min(1).optional(),
   })
   .strict();
 

@@ -4,9 +4,11 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Difference (soft orthogonality) loss: L = ||S^T P||_F^2, where S (shared) and P (private)
- * features are centred over the batch and L2-normalised per sample (as the authors' code does).
- * shared: [B, D], private: [B, D] -> scalar.
+ * Difference (soft orthogonality) loss: L = ||S^T P||_F^2 / (D_s D_p), where S (shared) and P
+ * (private) features are centred over the batch and L2-normalised per sample, and the squared
+ * Frobenius norm is averaged over the D_s x D_p entries, as the authors' code does (their
+ * `difference_loss` takes reduce_mean): the scale then does not grow with the feature size.
+ * shared: [B, D_s], private: [B, D_p] -> scalar.
  */
 export function differenceLoss(shared: tf.Tensor2D, privateFeatures: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
@@ -15,7 +17,7 @@ export function differenceLoss(shared: tf.Tensor2D, privateFeatures: tf.Tensor2D
       return tf.div(centred, tf.add(tf.norm(centred, 'euclidean', 1, true), 1e-6));
     };
     const correlation = tf.matMul(normalise(shared), normalise(privateFeatures), true, false);
-    return tf.sum(tf.square(correlation)) as tf.Scalar;
+    return tf.mean(tf.square(correlation)) as tf.Scalar;
   });
 }
 

@@ -17,7 +17,8 @@ export interface BackboneArgs {
 
 export interface Backbone {
   name: string;
-  encoder: tf.LayersModel;
+  readonly encoder: tf.LayersModel;
+  /** Replaced by fine-tuning when the class count differs. */
   classifier: tf.LayersModel;
   /** Encoder layers with weights, input to output: what `freeze: K` counts and `layers:` names. */
   layerNames: string[];

@@ -94,6 +94,8 @@ export interface AdapterContext {
   /** 0, N per class, or 'all' (from `target.labels`). */
   targetLabels: number | 'all';
   seed: number;
+  /** The backbone's weights come from `model.from` (no pre-training phase needed). */
+  pretrained?: boolean;
 }
 
 /** What an adapter file exports: its name, its options schema and a constructor. */
@@ -119,7 +121,7 @@ export abstract class ClassifierAdapter implements Adapter {
   abstract readonly name: string;
   abstract readonly needs: AdapterNeeds;
   protected readonly encoder: tf.LayersModel;
-  protected readonly classifier: tf.LayersModel;
+  protected classifier: tf.LayersModel;
 
   constructor(protected readonly context: AdapterContext) {
     this.encoder = context.backbone.encoder;

@@ -26,10 +26,10 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
   });
 }
 
-export function fileLoadHandler(dir: string): tf.io.IOHandler {
+export function fileLoadHandler(dir: string, file = 'model.json'): tf.io.IOHandler {
   return {
     async load() {
-      const modelJson = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as {
+      const modelJson = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
         modelTopology: object;
         format?: string;
         weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];

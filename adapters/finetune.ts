@@ -1,0 +1,88 @@
+/**
+ * `finetune` — fine-tuning a source-trained network on the labelled target subset
+ * (Yosinski et al., "How transferable are features in deep neural networks?", NeurIPS 2014).
+ *
+ * Starts from `model.from` (a dalab run id or checkpoint folder, or a tfjs Layers model.json, e.g.
+ * converted from Keras); without it, a first phase trains on the source (`pretrainSteps`).
+ * Then: the classifier head is replaced when the class count differs, the first K weighted
+ * layers are frozen (`freeze: K`, or a list of layer names), the other pre-trained layers train
+ * with `lrScale` times the learning rate, and the head with the full rate, on labelled target only.
+ */
+import { z } from 'zod';
+import * as tf from '@tensorflow/tfjs';
+import { ClassifierAdapter, variablesOf, type AdapterContext, type AdapterFactory, type LossTerms, type TrainBatch, type TrainingPhase } from '../src/train/adapter.js';
+import { crossEntropy } from '../src/losses/classification.js';
+import { buildHead } from '../src/models/backbones.js';
+import { UserError, messages } from '../src/messages.js';
+
+const NEEDS = { source: false, targetUnlabelled: false, targetLabels: 'required' } as const;
+
+const options = z
+  .object({
+    /** How many of the encoder's weighted layers (input first) stay frozen, or their names. */
+    freeze: z.union([z.number().int().nonnegative(), z.array(z.string()).min(1)]).default(0),
+    /** Learning-rate multiplier for the unfrozen pre-trained layers (the head always gets 1). */
+    lrScale: z.number().nonnegative().default(1),
+    /** Source steps of the first phase when there is no `model.from`. */
+    pretrainSteps: z.number().int().positive().optional(),
+  })
+  .strict();
+type Options = z.infer<typeof options>;
+
+class Finetune extends ClassifierAdapter {
+  readonly name = 'finetune';
+  readonly needs = NEEDS;
+  private readonly frozen: Set<string>;
+
+  constructor(context: AdapterContext, private readonly options: Options) {
+    super(context);
+    const layers = context.backbone.layerNames;
+    if (typeof options.freeze === 'number') {
+      if (options.freeze > layers.length) throw new UserError(messages.freezeTooDeep(options.freeze, layers));
+      this.frozen = new Set(layers.slice(0, options.freeze));
+    } else {
+      for (const name of options.freeze) if (!layers.includes(name)) throw new UserError(messages.unknownFreezeLayer(name, layers));
+      this.frozen = new Set(options.freeze);
+    }
+  }
+
+  override phases(steps: number): TrainingPhase[] {
+    const finetune: TrainingPhase = {
+      ...this.mainPhase(steps, 'finetune'),
+      begin: () => this.replaceHeadIfNeeded(),
+      variableGroups: () => {
+        const pretrained = this.encoder.layers.filter((l) => !this.frozen.has(l.name)).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
+        return [
+          { variables: pretrained, lrScale: this.options.lrScale },
+          { variables: variablesOf(this.classifier), lrScale: 1 },
+        ];
+      },
+    };
+    if (this.context.pretrained) return [finetune];
+    return [this.sourcePhase(this.options.pretrainSteps ?? steps), finetune];
+  }
+
+  /** A checkpoint trained for another label set gets a fresh head of the right size. */
+  private replaceHeadIfNeeded(): void {
+    const units = this.classifier.outputs[0]!.shape[1];
+    if (units === this.context.numClasses) return;
+    const featureSize = this.encoder.outputs[0]!.shape[1] as number;
+    this.classifier.dispose();
+    this.classifier = buildHead(featureSize, this.context.numClasses, this.context.seed * 13 + 5);
+    this.context.backbone.classifier = this.classifier;
+  }
+
+  loss(batch: TrainBatch): LossTerms {
+    const labelled = batch.targetLabelled!;
+    return { cls: crossEntropy(this.logits(labelled.x), labelled.y) };
+  }
+}
+
+export const finetuneAdapter: AdapterFactory<Options> = {
+  name: 'finetune',
+  family: 'fine-tuning',
+  description: 'source-trained network (or model.from), new head if needed, first K layers frozen, trained on labelled target',
+  needs: NEEDS,
+  options,
+  create: (context, opts) => new Finetune(context, opts),
+};

@@ -1,0 +1,72 @@
+/**
+ * `model.from`: start a run from trained weights. Accepted:
+ * - a dalab run id (32 hex digits) of the offline store: its `artifacts/checkpoint`;
+ * - a dalab checkpoint folder (`encoder/` and `classifier/`, each a tfjs Layers model), or a run's
+ *   `artifacts` folder holding one;
+ * - a single tfjs Layers `model.json` (e.g. converted from Keras with tensorflowjs_converter):
+ *   its last layer must be a Dense head; everything before it becomes the encoder.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { UserError, messages } from '../messages.js';
+import { fileLoadHandler } from '../train/checkpoint.js';
+import { weightedLayerNames, type Backbone } from './backbones.js';
+
+function findRunCheckpoint(storeRoot: string, runId: string): string | null {
+  if (!fs.existsSync(storeRoot)) return null;
+  for (const experiment of fs.readdirSync(storeRoot)) {
+    const candidate = path.join(storeRoot, experiment, runId, 'artifacts', 'checkpoint');
+    if (fs.existsSync(path.join(candidate, 'encoder', 'model.json'))) return candidate;
+  }
+  return null;
+}
+
+/** The folder or file `from` points at, or a UserError. */
+export function resolveModelFrom(from: string, storeRoot: string | null): { kind: 'checkpoint' | 'layers-model'; location: string } {
+  if (/^[0-9a-f]{32}$/.test(from) && storeRoot != null) {
+    const found = findRunCheckpoint(storeRoot, from);
+    if (found != null) return { kind: 'checkpoint', location: found };
+  }
+  const resolved = path.resolve(from);
+  for (const dir of [resolved, path.join(resolved, 'checkpoint')]) {
+    if (fs.existsSync(path.join(dir, 'encoder', 'model.json')) && fs.existsSync(path.join(dir, 'classifier', 'model.json'))) return { kind: 'checkpoint', location: dir };
+  }
+  if (resolved.endsWith('.json') && fs.existsSync(resolved)) return { kind: 'layers-model', location: resolved };
+  if (fs.existsSync(path.join(resolved, 'model.json'))) return { kind: 'layers-model', location: path.join(resolved, 'model.json') };
+  throw new UserError(messages.modelFromNotFound(from));
+}
+
+function backboneOf(name: string, encoder: tf.LayersModel, classifier: tf.LayersModel): Backbone {
+  const layerNames = weightedLayerNames(encoder);
+  return {
+    name,
+    encoder,
+    classifier,
+    layerNames,
+    featureLayer: encoder.layers[encoder.layers.length - 1]!.name,
+    rebuild: () => {
+      // Teachers and private encoders need a fresh copy of the architecture, which a loaded model
+      // cannot give synchronously (tfjs rebuilds a loaded topology only asynchronously).
+      throw new UserError(messages.rebuildPretrained(name));
+    },
+  };
+}
+
+export async function loadPretrained(from: string, storeRoot: string | null): Promise<Backbone> {
+  const { kind, location } = resolveModelFrom(from, storeRoot);
+  if (kind === 'checkpoint') {
+    const encoder = await tf.loadLayersModel(fileLoadHandler(path.join(location, 'encoder')));
+    const classifier = await tf.loadLayersModel(fileLoadHandler(path.join(location, 'classifier')));
+    return backboneOf(`pretrained:${from}`, encoder, classifier);
+  }
+  const whole = await tf.loadLayersModel(fileLoadHandler(path.dirname(location), path.basename(location)));
+  const last = whole.layers[whole.layers.length - 1]!;
+  if (last.getClassName() !== 'Dense') throw new UserError(messages.modelFromUnsplittable(location, `the last layer is ${last.getClassName()}, not Dense`));
+  const featureTensor = last.input as tf.SymbolicTensor;
+  if (Array.isArray(featureTensor) || featureTensor.shape.length !== 2) throw new UserError(messages.modelFromUnsplittable(location, 'the head does not take a flat feature vector'));
+  const encoder = tf.model({ inputs: whole.inputs, outputs: featureTensor, name: 'encoder' });
+  const f = tf.input({ shape: [featureTensor.shape[1] as number], name: 'features' });
+  const classifier = tf.model({ inputs: f, outputs: last.apply(f) as tf.SymbolicTensor, name: 'classifier' });
+  return backboneOf(`pretrained:${from}`, encoder, classifier);
+}

@@ -1,0 +1,38 @@
+import test from 'ava';
+import { expandSweep } from '../../src/config/sweep.js';
+import { summarise } from '../../src/report/summary.js';
+
+test('sweep axes expand to every combination; map values merge, another strategy starts afresh', (t) => {
+  const points = expandSweep({
+    name: 'x',
+    adapter: { name: 'dann', weight: 1 },
+    train: { steps: 10, seed: 0 },
+    sweep: { adapter: [{ name: 'source' }, { name: 'dann', weight: 0.3 }], 'train.seed': [0, 1, 2] },
+  });
+  t.is(points.length, 6);
+  t.deepEqual(points.map((p) => [(p.raw['adapter'] as Record<string, unknown>), (p.raw['train'] as Record<string, unknown>)['seed']]), [
+    [{ name: 'source' }, 0],
+    [{ name: 'source' }, 1],
+    [{ name: 'source' }, 2],
+    [{ name: 'dann', weight: 0.3 }, 0],
+    [{ name: 'dann', weight: 0.3 }, 1],
+    [{ name: 'dann', weight: 0.3 }, 2],
+  ]);
+  t.false('sweep' in points[0]!.raw);
+  t.is((points[0]!.raw['train'] as Record<string, unknown>)['steps'], 10);
+  t.deepEqual(points[4]!.overrides, { adapter: { name: 'dann', weight: 0.3 }, 'train.seed': 1 });
+});
+
+test('summary: mean, sample std and the paired difference to source over common seeds (by hand)', (t) => {
+  const run = (adapter: string, seed: number, acc: number) => ({ adapter, seed, group: '', metrics: { target_test_acc: acc } });
+  const rows = summarise([run('source', 0, 0.5), run('source', 1, 0.6), run('source', 2, 0.7), run('dann', 0, 0.6), run('dann', 1, 0.6), run('dann', 2, 0.9)]);
+  const source = rows.find((r) => r.adapter === 'source')!;
+  const dann = rows.find((r) => r.adapter === 'dann')!;
+  t.true(Math.abs(source.mean - 0.6) < 1e-12);
+  t.true(Math.abs(source.std - 0.1) < 1e-12);
+  // Differences 0.1, 0.0, 0.2: mean 0.1, sample std 0.1.
+  t.true(Math.abs(dann.diffMean! - 0.1) < 1e-12);
+  t.true(Math.abs(dann.diffStd! - 0.1) < 1e-12);
+  t.is(dann.diffN, 3);
+  t.is(source.diffMean, undefined);
+});
