@@ -49,6 +49,8 @@ export const trainSchema = z
     seed: z.number().int().nonnegative().default(0),
     /** Evaluate every N steps (and always at the end); 0 = only at the end. */
     evalEvery: z.number().int().nonnegative().optional(),
+    /** Training-time augmentation of every batch (source and target): invert intensities with this probability. */
+    invert: z.number().min(0).max(1).default(0),
     /** Read the loss from the device every N steps (the loop never blocks on it in between). */
     logEvery: positiveInt.default(10),
   })

@@ -14,6 +14,7 @@ export interface Batch {
 
 export class BatchStream {
   private order: Int32Array;
+  private readonly augmentRng: () => number;
   private position = 0;
   private epoch = 0;
 
@@ -22,8 +23,11 @@ export class BatchStream {
     private readonly batchSize: number,
     private readonly numClasses: number,
     private readonly seed: string,
+    /** Probability of inverting an image's intensities (v -> 1 - v), drawn per image. */
+    private readonly invertProbability = 0,
   ) {
     if (set.count === 0) throw new Error('cannot draw batches from an empty set');
+    this.augmentRng = seedrandom(`${seed}/augment`);
     this.order = this.permutation();
   }
 
@@ -56,7 +60,11 @@ export class BatchStream {
       const index = this.order[this.position++]!;
       const offset = index * size;
       const out = b * size;
-      for (let p = 0; p < size; p++) floats[out + p] = images[offset + p]! / 255;
+      if (this.invertProbability > 0 && this.augmentRng() < this.invertProbability) {
+        for (let p = 0; p < size; p++) floats[out + p] = 1 - images[offset + p]! / 255;
+      } else {
+        for (let p = 0; p < size; p++) floats[out + p] = images[offset + p]! / 255;
+      }
       onehot[b * this.numClasses + labels[index]!] = 1;
     }
     const { height, width, channels } = this.set;

@@ -6,6 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { UserError, messages } from '../messages.js';
 import { layerOutputModel, weightedLayerNames, type Backbone } from '../models/backbones.js';
+import { ClassifierAdapter, type AdapterContext, type AdapterNeeds, type LossTerms, type TrainBatch } from './adapter.js';
+import { crossEntropy } from '../losses/classification.js';
+import { grlSchedule } from '../losses/domain.js';
 
 export const alignedLayersSchema = z
   .array(z.union([z.string(), z.object({ name: z.string(), weight: z.number().nonnegative().default(1) }).strict()]))
@@ -48,5 +51,54 @@ export class LayerTap {
     const outputs = (Array.isArray(raw) ? raw : [raw]) as tf.Tensor2D[];
     const logits = this.backbone.classifier.apply(outputs[this.featureIndex]!, { training: true }) as tf.Tensor2D;
     return { layers: outputs.slice(0, this.layers.length), logits };
+  }
+}
+
+export const alignmentOptions = {
+  weight: z.number().nonnegative().default(1),
+  /** Ramp the weight up as lambda(p) = 2/(1+exp(-10p)) - 1 (as DANN's reversal coefficient). */
+  rampUp: z.boolean().default(true),
+  layers: alignedLayersSchema,
+};
+
+export interface AlignmentOptions {
+  weight: number;
+  rampUp: boolean;
+  layers?: z.infer<typeof alignedLayersSchema>;
+}
+
+/**
+ * A strategy that adds `weight * sum_l w_l distance(source_l, target_l)` over aligned layers to the
+ * source classification loss (and the labelled-target term when there are target labels).
+ */
+export abstract class LayerAlignmentAdapter<O extends AlignmentOptions> extends ClassifierAdapter {
+  readonly needs: AdapterNeeds = { source: true, targetUnlabelled: true, targetLabels: 'optional' };
+  private readonly tap: LayerTap;
+
+  constructor(
+    context: AdapterContext,
+    protected readonly options: O,
+    /** The loss term's name, also the strategy's. */
+    private readonly term: string,
+  ) {
+    super(context);
+    this.tap = new LayerTap(context.backbone, resolveLayers(context.backbone, options.layers, term));
+  }
+
+  /** The distance between source and target outputs of one layer: [B, D] x [B, D] -> scalar. */
+  protected abstract distance(source: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar;
+
+  loss(batch: TrainBatch): LossTerms {
+    const source = this.tap.apply(batch.source!.x);
+    const target = this.tap.apply(batch.target!);
+    let alignment: tf.Scalar = tf.scalar(0);
+    this.tap.layers.forEach((layer, i) => {
+      alignment = tf.add(alignment, tf.mul(this.distance(source.layers[i]!, target.layers[i]!), layer.weight));
+    });
+    return { cls: crossEntropy(source.logits, batch.source!.y), [this.term]: alignment, ...this.targetTerm(batch) };
+  }
+
+  override weights(progress: number): Record<string, number> {
+    return { [this.term]: this.options.weight * (this.options.rampUp ? grlSchedule(progress) : 1) };
   }
 }

@@ -59,13 +59,13 @@ export class Stepper {
   ) {
     const { batchSize, seed } = train;
     const streamSeed = `dalab/${seed}/${phase.name}`;
-    if (phase.needs.source) this.source = new BatchStream(sets.source, batchSize, numClasses, `${streamSeed}/source`);
-    if (phase.needs.targetUnlabelled) this.target = new BatchStream(sets.targetPool, batchSize, numClasses, `${streamSeed}/target`);
+    if (phase.needs.source) this.source = new BatchStream(sets.source, batchSize, numClasses, `${streamSeed}/source`, train.invert);
+    if (phase.needs.targetUnlabelled) this.target = new BatchStream(sets.targetPool, batchSize, numClasses, `${streamSeed}/target`, train.invert);
     const use = phase.needs.targetLabels;
     let labelled: ImageSet | null = null;
     if (use === 'oracle') labelled = sets.targetLabelled.count > 0 ? sets.targetLabelled : sets.targetPool;
     else if ((use === 'optional' || use === 'required') && sets.targetLabelled.count > 0) labelled = sets.targetLabelled;
-    if (labelled != null) this.targetLabelled = new BatchStream(labelled, batchSize, numClasses, `${streamSeed}/target-labelled`);
+    if (labelled != null) this.targetLabelled = new BatchStream(labelled, batchSize, numClasses, `${streamSeed}/target-labelled`, train.invert);
     this.imagesPerStep = batchSize * [this.source, this.target, this.targetLabelled].filter((s) => s != null).length;
     this.groups = phase
       .variableGroups()
