@@ -23,7 +23,7 @@ import { runLoop, type LoopObserver } from '../train/loop.js';
 import { saveModels } from '../train/checkpoint.js';
 import { experimentName, trackingUri } from '../tracking/resolve.js';
 import { DALAB_VERSION } from '../version.js';
-import { loadPretrained } from '../models/pretrained.js';
+import { loadPretrained, resolveModelFrom } from '../models/pretrained.js';
 import { FileStoreTracker } from '../tracking/file-store.js';
 import type { ProgressReporter } from './progress.js';
 
@@ -63,6 +63,11 @@ export class TrainingFailure extends Error {
   ) {
     super(summary.error);
   }
+}
+
+/** Where `model.from` run ids are looked up: the offline store, when tracking writes one. */
+function storeRootOf(tracker: Tracker): string | null {
+  return tracker instanceof FileStoreTracker ? tracker.root : null;
 }
 
 /** n images spread evenly over a set (so over its classes), [n, H, W, C] in [0, 1], owned by the caller. */
@@ -113,6 +118,7 @@ export class ExperimentRunner {
     checkDatasetName(config.source.dataset, 'source.dataset');
     checkDatasetName(config.target.dataset, 'target.dataset');
     const tracker = this.trackerFor(trackingUri(config));
+    if (config.model.from != null) resolveModelFrom(config.model.from, storeRootOf(tracker));
     return { factory, options: parsed.data as never, backbone, tracker };
   }
 
@@ -130,7 +136,7 @@ export class ExperimentRunner {
 
     const pretrained = config.model.from != null;
     const backbone = pretrained
-      ? await loadPretrained(config.model.from!, tracker instanceof FileStoreTracker ? tracker.root : null)
+      ? await loadPretrained(config.model.from!, storeRootOf(tracker))
       : backboneFactory.build({ input: config.model.input, numClasses, seed: config.train.seed });
     const adapter: Adapter = factory.create({ backbone, numClasses, targetLabels: config.target.labels, seed: config.train.seed, pretrained }, adapterOptions);
 

@@ -58,12 +58,20 @@ export function loadIdxFolder(folder: string, field: string): DomainSource {
   return { name: `idx:${folder}`, numClasses: maxLabel + 1, train, test };
 }
 
+/** Built-in datasets are the same bytes every time: a sweep loads (renders) each once per process. */
+const loaded = new Map<string, DomainSource>();
+
 /** Resolves a dataset name from an experiment field (`source.dataset`, `target.dataset`). */
 export function loadDataset(name: string, field: string): DomainSource {
   if (name.startsWith('idx:')) return loadIdxFolder(path.resolve(name.slice(4)), field);
   const entry = BUILTIN_DATASETS.find((d) => d.name === name);
   if (entry == null) throw new UserError(messages.unknownDataset(field, name, BUILTIN_DATASETS.map((d) => d.name)));
-  return entry.load();
+  let source = loaded.get(name);
+  if (source == null) {
+    source = entry.load();
+    loaded.set(name, source);
+  }
+  return source;
 }
 
 export function checkDatasetName(name: string, field: string): void {
