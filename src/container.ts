@@ -9,6 +9,7 @@ import type { BackboneFactory } from './models/backbones.js';
 import { digitnet } from './models/backbones.js';
 import type { Tracker } from './tracking/tracker.js';
 import { FileStoreTracker } from './tracking/file-store.js';
+import { MlflowServerTracker } from './tracking/server-tracker.js';
 import { UserError, messages } from './messages.js';
 import { sourceAdapter } from '../adapters/source.js';
 import { targetAdapter } from '../adapters/target.js';
@@ -45,6 +46,7 @@ export function createContainer(): Container {
   // Trackers by URI scheme.
   container.bind<TrackerFactory>(TYPES.TrackerFactory).toConstantValue((uri: string) => {
     if (uri.startsWith('file:')) return new FileStoreTracker(uri);
+    if (/^https?:\/\//.test(uri)) return new MlflowServerTracker(uri);
     throw new UserError(messages.unsupportedTrackingUri(uri));
   });
 

@@ -65,6 +65,11 @@ export class TrainingFailure extends Error {
   }
 }
 
+/** The URI without user:password@ (credentials belong in MLFLOW_TRACKING_* variables, not in logs). */
+export function redactUri(uri: string): string {
+  return uri.replace(/^(https?:\/\/)[^@/]*@/, '$1');
+}
+
 /** Where `model.from` run ids are looked up: the offline store, when tracking writes one. */
 function storeRootOf(tracker: Tracker): string | null {
   return tracker instanceof FileStoreTracker ? tracker.root : null;
@@ -161,6 +166,8 @@ export class ExperimentRunner {
       },
     });
     const { sweep: _sweep, ...resolved } = config;
+    // A tracking URI may carry credentials (https://user:token@host): never log them.
+    if (resolved.tracking.uri != null) resolved.tracking = { ...resolved.tracking, uri: redactUri(resolved.tracking.uri) };
     run.logParams(flattenConfig(resolved));
     if (options.file != null) fs.copyFileSync(options.file, path.join(run.artifactDir, path.basename(options.file)));
     fs.writeFileSync(path.join(run.artifactDir, 'resolved-config.yaml'), YAML.stringify(resolved));
