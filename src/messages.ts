@@ -55,6 +55,8 @@ export const messages = {
   dsnInputShape: (input: readonly number[]) => `model.input: strategy 'dsn' needs a height and width divisible by 4 (its decoder upsamples twice), got ${input.join('x')}`,
   rebuildPretrained: (name: string) =>
     `model.from: this strategy needs a second copy of the network (teacher or private encoder), not available for ${name} yet; use finetune, or train without model.from`,
+  syncStoreMissing: (store: string) => `sync: no offline store at '${store}'`,
+  badSyncTarget: (uri: string) => `--to: '${uri}' is not an MLflow server URI (http(s)://...)`,
   runFailed: (detail: string) => `run failed while training: ${detail}`,
   bugReportHint: () => 'set DALAB_DEBUG=1 to see the stack trace',
 };

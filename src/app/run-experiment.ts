@@ -176,11 +176,15 @@ export class ExperimentRunner {
     try {
       summary.metrics = await this.train(config, adapter, source, target, run, progress);
       await run.end('FINISHED');
+      // A run that failed over to the offline store has a local id and folder now.
+      summary.runId = run.runId;
+      summary.outDir = run.artifactDir;
       return summary;
     } catch (error) {
       summary.status = 'FAILED';
       summary.error = error instanceof Error ? error.message : String(error);
       await run.end('FAILED').catch(() => undefined);
+      summary.runId = run.runId;
       throw new TrainingFailure(summary, error);
     } finally {
       progress.stop();

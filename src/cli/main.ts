@@ -12,6 +12,10 @@ import { probeBackends, selectBackend, type BackendName } from '../backend/backe
 import { machineDescription, runBench, type BenchResult } from '../app/bench.js';
 import { formatBenchHeader, formatBenchRow, formatRatios } from './format.js';
 import { runSweep } from '../app/sweep.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { syncStore } from '../tracking/sync.js';
+import { MlflowClient } from '../tracking/mlflow-client.js';
 import { formatSummary, summarise } from '../report/summary.js';
 import { DALAB_VERSION } from '../version.js';
 
@@ -94,6 +98,21 @@ export async function main(argv: string[]): Promise<number> {
         for (const f of summary.failed) process.stdout.write(`failed: ${JSON.stringify(f.overrides)}: ${f.error}\n`);
       }
       if (summary.failed.length > 0) exitCode = 1;
+    });
+
+  program
+    .command('sync')
+    .description('replay the runs of an offline store into an MLflow server (no duplicates)')
+    .argument('<store>', 'offline store folder (e.g. ./mlruns) or file:PATH')
+    .requiredOption('--to <uri>', 'MLflow tracking server, http(s)://...')
+    .option('--json', 'print one JSON object as the last stdout line')
+    .action(async (store: string, opts: { to: string; json?: boolean }) => {
+      const root = path.resolve(store.replace(/^file:(\/\/)?/, ''));
+      if (!fs.existsSync(root)) throw new UserError(messages.syncStoreMissing(store));
+      if (!/^https?:\/\//.test(opts.to)) throw new UserError(messages.badSyncTarget(opts.to));
+      const result = await syncStore(root, new MlflowClient(opts.to), (line) => process.stderr.write(`${line}\n`));
+      if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
+      else process.stdout.write(`${result.delivered.length} runs delivered, ${result.skipped.length} already on the server\n`);
     });
 
   program

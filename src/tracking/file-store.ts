@@ -37,7 +37,7 @@ function writeMeta(file: string, fields: Record<string, string | number | null>)
   fs.renameSync(tmp, file);
 }
 
-function readMeta(file: string): Record<string, string> {
+export function readMeta(file: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     const m = /^(\w+):\s*(.*)$/.exec(line);

@@ -146,6 +146,10 @@ export class MlflowClient {
     await this.request('POST', '/api/2.0/mlflow/runs/update', { run_id: runId, status, ...(endTime != null ? { end_time: endTime } : {}) });
   }
 
+  async deleteRun(runId: string): Promise<void> {
+    await this.request('POST', '/api/2.0/mlflow/runs/delete', { run_id: runId });
+  }
+
   async getRun(runId: string): Promise<MlflowRun> {
     return (await this.request<{ run: MlflowRun }>('GET', `/api/2.0/mlflow/runs/get?run_id=${runId}`)).run;
   }

@@ -3,15 +3,23 @@
  * Params, tags and metrics are queued and sent in log-batch requests by a background flush (every
  * few seconds, never on the training hot path) and at the end; artifacts are written to a local
  * folder during the run and uploaded through the server's artifact proxy when it ends.
+ *
+ * No data is lost when the server goes away: the run keeps its whole history in memory, and when
+ * the server cannot be reached (after the client's retries) it fails over to the offline store
+ * (`./mlruns`, or MLFLOW_OFFLINE_STORE... see OFFLINE_STORE): everything logged so far and
+ * everything after goes there, under a local run id, tagged `dalab.server_run_id` (the partial
+ * run on the server), for `dalab sync` to deliver later.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MlflowClient, type MlflowKeyValue, type MlflowMetric } from './mlflow-client.js';
 import type { RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
-import { checkKey } from './file-store.js';
+import { checkKey, FileStoreTracker } from './file-store.js';
 
 const FLUSH_INTERVAL_MS = 3000;
+/** Where runs go while the server is unreachable (DESIGN.md: the offline store ./mlruns). */
+export const OFFLINE_STORE = 'file:./mlruns';
 
 export class MlflowServerTracker implements Tracker {
   readonly client: MlflowClient;
@@ -20,22 +28,32 @@ export class MlflowServerTracker implements Tracker {
     readonly uri: string,
     /** Where run artifacts are staged before upload. */
     private readonly stagingRoot = path.resolve('.dalab', 'runs'),
+    private readonly offlineUri = OFFLINE_STORE,
+    clientRetries?: number,
   ) {
-    this.client = new MlflowClient(uri);
+    this.client = new MlflowClient(uri, clientRetries != null ? { retries: clientRetries } : {});
   }
 
   async startRun(start: RunStart): Promise<TrackedRun> {
-    const experimentId = await this.client.experimentId(start.experiment);
     const tags: Record<string, string> = { 'mlflow.runName': start.runName, 'mlflow.user': os.userInfo().username, ...start.tags };
     if (start.parentRunId != null) tags['mlflow.parentRunId'] = start.parentRunId;
-    const info = await this.client.createRun(
-      experimentId,
-      start.runName,
-      Object.entries(tags).map(([key, value]) => ({ key, value })),
-    );
-    const artifactDir = path.join(this.stagingRoot, info.run_id, 'artifacts');
-    fs.mkdirSync(artifactDir, { recursive: true });
-    return new ServerRun(this.client, info.run_id, experimentId, info.artifact_uri, artifactDir);
+    try {
+      const experimentId = await this.client.experimentId(start.experiment);
+      const info = await this.client.createRun(
+        experimentId,
+        start.runName,
+        Object.entries(tags).map(([key, value]) => ({ key, value })),
+      );
+      const artifactDir = path.join(this.stagingRoot, info.run_id, 'artifacts');
+      fs.mkdirSync(artifactDir, { recursive: true });
+      return new ServerRun(this.client, info.run_id, experimentId, info.artifact_uri, artifactDir, start, tags, this.offlineUri);
+    } catch (error) {
+      // Unreachable from the start: the whole run goes to the offline store.
+      const offline = new FileStoreTracker(this.offlineUri);
+      const run = await offline.startRun({ ...start, tags: { ...start.tags, 'dalab.offline_reason': `server ${this.uri} unreachable: ${(error as Error).message}`.slice(0, 500) } });
+      process.stderr.write(`dalab: MLflow server ${this.uri} unreachable; logging to ${offline.root} for 'dalab sync' (${(error as Error).message})\n`);
+      return run;
+    }
   }
 }
 
@@ -51,47 +69,90 @@ class ServerRun implements TrackedRun {
   private metrics: MlflowMetric[] = [];
   private params: MlflowKeyValue[] = [];
   private tags: MlflowKeyValue[] = [];
+  /** Everything logged, for a failover to the offline store. */
+  private readonly history = { metrics: [] as MlflowMetric[], params: {} as Record<string, string>, tags: {} as Record<string, string> };
   private flushing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
+  private offline: TrackedRun | null = null;
 
   constructor(
     private readonly client: MlflowClient,
-    readonly runId: string,
+    private readonly serverRunId: string,
     readonly experimentId: string,
     private readonly artifactUri: string,
-    readonly artifactDir: string,
+    private readonly stagingDir: string,
+    private readonly start: RunStart,
+    startTags: Record<string, string>,
+    private readonly offlineUri: string,
   ) {
+    Object.assign(this.history.tags, startTags);
     this.timer = setInterval(() => void this.flush().catch(() => undefined), FLUSH_INTERVAL_MS);
     this.timer.unref();
   }
 
+  /** The server's run id, or the offline store's once the run failed over. */
+  get runId(): string {
+    return this.offline?.runId ?? this.serverRunId;
+  }
+
+  get artifactDir(): string {
+    return this.offline?.artifactDir ?? this.stagingDir;
+  }
+
   logParams(params: Record<string, string>): void {
-    for (const [key, value] of Object.entries(params)) this.params.push({ key: checkKey(key), value });
+    for (const [key, value] of Object.entries(params)) {
+      this.history.params[checkKey(key)] = value;
+      if (this.offline != null) this.offline.logParams({ [key]: value });
+      else this.params.push({ key, value });
+    }
   }
 
   setTags(tags: Record<string, string>): void {
-    for (const [key, value] of Object.entries(tags)) this.tags.push({ key: checkKey(key), value });
+    for (const [key, value] of Object.entries(tags)) {
+      this.history.tags[checkKey(key)] = value;
+      if (this.offline != null) this.offline.setTags({ [key]: value });
+      else this.tags.push({ key, value });
+    }
   }
 
   logMetric(key: string, value: number, step: number, timestamp = Date.now()): void {
-    this.metrics.push({ key: checkKey(key), value, step, timestamp });
+    const metric = { key: checkKey(key), value, step, timestamp };
+    this.history.metrics.push(metric);
+    if (this.offline != null) this.offline.logMetric(key, value, step, timestamp);
+    else this.metrics.push(metric);
+  }
+
+  /** Moves the run to the offline store with everything logged so far. */
+  private async failOver(error: unknown): Promise<void> {
+    if (this.offline != null) return;
+    clearInterval(this.timer);
+    const tracker = new FileStoreTracker(this.offlineUri);
+    const { 'mlflow.runName': _name, 'mlflow.user': _user, ...tags } = this.history.tags;
+    const run = await tracker.startRun({
+      ...this.start,
+      tags: { ...tags, 'dalab.server_run_id': this.serverRunId, 'dalab.offline_reason': `server unreachable: ${(error as Error).message}`.slice(0, 500) },
+    });
+    run.logParams(this.history.params);
+    for (const m of this.history.metrics) run.logMetric(m.key, m.value, m.step, m.timestamp);
+    this.metrics = [];
+    this.params = [];
+    this.tags = [];
+    this.offline = run;
+    process.stderr.write(`dalab: MLflow server unreachable (${(error as Error).message}); run continues in ${tracker.root} as ${run.runId}, deliver it with 'dalab sync'\n`);
   }
 
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
+      if (this.offline != null) return this.offline.flush();
       if (this.metrics.length === 0 && this.params.length === 0 && this.tags.length === 0) return;
       const batch = { metrics: this.metrics, params: this.params, tags: this.tags };
       this.metrics = [];
       this.params = [];
       this.tags = [];
       try {
-        await this.client.logBatch(this.runId, batch);
+        await this.client.logBatch(this.serverRunId, batch);
       } catch (error) {
-        // Keep what was not delivered, in order, for the next flush.
-        this.metrics = [...batch.metrics, ...this.metrics];
-        this.params = [...batch.params, ...this.params];
-        this.tags = [...batch.tags, ...this.tags];
-        throw error;
+        await this.failOver(error);
       }
     });
     return this.flushing;
@@ -100,9 +161,20 @@ class ServerRun implements TrackedRun {
   async end(status: RunStatus): Promise<void> {
     clearInterval(this.timer);
     await this.flush();
-    for (const rel of listFiles(this.artifactDir)) {
-      await this.client.uploadArtifact(this.artifactUri, rel, fs.readFileSync(path.join(this.artifactDir, rel)));
+    if (this.offline == null) {
+      try {
+        for (const rel of listFiles(this.stagingDir)) {
+          await this.client.uploadArtifact(this.artifactUri, rel, fs.readFileSync(path.join(this.stagingDir, rel)));
+        }
+        await this.client.updateRun(this.serverRunId, status, Date.now());
+        return;
+      } catch (error) {
+        await this.failOver(error);
+      }
     }
-    await this.client.updateRun(this.runId, status, Date.now());
+    // Offline: the artifacts written to the staging folder join the local run.
+    const offline = this.offline!;
+    if (fs.existsSync(this.stagingDir)) fs.cpSync(this.stagingDir, offline.artifactDir, { recursive: true });
+    await offline.end(status);
   }
 }

@@ -1,56 +1,25 @@
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import test from 'ava';
 import { MlflowClient } from '../../src/tracking/mlflow-client.js';
 import { dalab, tempDir, ROOT } from '../helpers.js';
+import { MlflowServer, mlflowRequired, SKIP_MESSAGE } from '../mlflow-server.js';
 
-// A real MLflow server from the project's virtual environment (.ci/run installs it).
-const mlflowBin = path.join(ROOT, '.venv', 'bin', 'mlflow');
-const hasMlflow = fs.existsSync(mlflowBin) && spawnSync(path.join(ROOT, '.venv', 'bin', 'python'), ['-c', 'import mlflow'], { encoding: 'utf8' }).status === 0;
-const inCi = process.env['CI'] === 'true';
-const serverTest = hasMlflow || inCi ? test.serial : test.serial.skip;
-if (!hasMlflow && !inCi) console.log('# MLflow server tests skipped: python3 -m venv .venv && .venv/bin/pip install -r requirements-mlflow.txt');
+const serverTest = mlflowRequired ? test.serial : test.serial.skip;
+if (!mlflowRequired) console.log(SKIP_MESSAGE);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-let server: ChildProcess | null = null;
+const server = new MlflowServer();
 let uri = '';
 
 test.before(async () => {
-  if (!(hasMlflow || inCi)) return;
-  const dir = tempDir('dalab-mlflow-');
-  const port = await freePort();
-  uri = `http://127.0.0.1:${port}`;
-  server = spawn(mlflowBin, ['server', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', `sqlite:///${dir}/mlflow.db`, '--artifacts-destination', `${dir}/artifacts`, '--workers', '1'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  server.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${uri}/health`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline || server.exitCode != null) throw new Error(`mlflow server did not start:\n${log}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  if (!mlflowRequired) return;
+  await server.start();
+  uri = server.uri;
 });
 
-test.after.always(() => {
-  server?.kill('SIGTERM');
+test.after.always(async () => {
+  await server.stop();
 });
 
 serverTest('a run tracked on a real MLflow server reads back: params, metric histories with steps, tags, artifacts', async (t) => {
@@ -91,4 +60,61 @@ serverTest('a run tracked on a real MLflow server reads back: params, metric his
   t.false(everything.includes(secret));
   const staged = path.join(cwd, '.dalab', 'runs', summary.runId, 'artifacts');
   for (const file of ['quickstart.yaml', 'resolved-config.yaml', 'confusion_matrix.json']) t.false(fs.readFileSync(path.join(staged, file), 'utf8').includes(secret));
+});
+
+serverTest('kill the server mid-run: the run completes offline, sync delivers every metric step, a second sync adds nothing', async (t) => {
+  const cwd = tempDir('dalab-cwd-');
+  const steps = 300;
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bin/dalab.js'), 'run', path.join(ROOT, 'experiments/quickstart.yaml'), '--json', '--set', 'source.dataset=mnist-10k', '--set', `train.steps=${steps}`, '--set', 'train.evalEvery=100', '--set', 'train.batchSize=32', '--set', `tracking.uri=${uri}`, '--set', 'tracking.experiment=killed'],
+    { cwd, env: { ...process.env, DALAB_BACKEND: 'wasm' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+
+  // Wait until the run is on the server with some metrics, then kill the server.
+  const client = new MlflowClient(uri);
+  let serverRunId = '';
+  for (let i = 0; i < 600 && serverRunId === ''; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    const experiment = await client.getExperimentByName('killed').catch(() => null);
+    if (experiment == null) continue;
+    const runs = await client.searchRuns([experiment.experiment_id]);
+    if (runs.length > 0 && (await client.metricHistory(runs[0]!.info.run_id, 'loss/total')).length > 0) serverRunId = runs[0]!.info.run_id;
+  }
+  t.not(serverRunId, '', 'the run reached the server before the kill');
+  await server.kill();
+
+  t.is(await exited, 0, stderr);
+  const summary = JSON.parse(stdout.trim().split('\n').pop()!);
+  t.is(summary.status, 'FINISHED');
+  t.not(summary.runId, serverRunId, 'the run continued under a local id');
+  t.regex(stderr, /MLflow server unreachable/);
+
+  await server.start();
+  const sync = (extra: string[] = []) => dalab(['sync', path.join(cwd, 'mlruns'), '--to', uri, '--json', ...extra], {}, cwd);
+  const first = sync();
+  t.is(first.status, 0, first.stderr);
+  const delivered = JSON.parse(first.stdout.trim().split('\n').pop()!);
+  t.is(delivered.delivered.length, 1);
+  const experiment = (await client.getExperimentByName('killed'))!;
+  const synced = await client.searchRuns([experiment.experiment_id], `tags."dalab.local_run_id" = '${summary.runId}'`);
+  t.is(synced.length, 1);
+  const history = await client.metricHistory(synced[0]!.info.run_id, 'loss/total');
+  t.deepEqual(history.map((m) => Number(m.step)).sort((a, b) => a - b), Array.from({ length: steps }, (_, i) => i + 1));
+  t.is(synced[0]!.info.status, 'FINISHED');
+  // The partial run the kill left behind is gone; only the complete one remains.
+  const live = await client.searchRuns([experiment.experiment_id]);
+  t.deepEqual(live.map((r) => r.info.run_id), [synced[0]!.info.run_id]);
+
+  const second = sync();
+  t.is(second.status, 0, second.stderr);
+  const again = JSON.parse(second.stdout.trim().split('\n').pop()!);
+  t.is(again.delivered.length, 0);
+  t.is(again.skipped.length, 1);
+  t.is((await client.searchRuns([experiment.experiment_id])).length, 1);
 });
