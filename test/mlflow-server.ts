@@ -27,6 +27,8 @@ export class MlflowServer {
   readonly dir = tempDir('dalab-mlflow-');
   port = 0;
 
+  constructor(private readonly workers = 1) {}
+
   get uri(): string {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -37,7 +39,7 @@ export class MlflowServer {
     // Its own process group: gunicorn/uvicorn workers are children, and a kill must reach them.
     this.process = spawn(
       mlflowBin,
-      ['server', '--host', '127.0.0.1', '--port', String(this.port), '--backend-store-uri', `sqlite:///${this.dir}/mlflow.db`, '--artifacts-destination', `${this.dir}/artifacts`, '--workers', '1'],
+      ['server', '--host', '127.0.0.1', '--port', String(this.port), '--backend-store-uri', `sqlite:///${this.dir}/mlflow.db`, '--artifacts-destination', `${this.dir}/artifacts`, '--workers', String(this.workers)],
       { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
     );
     let log = '';

@@ -7,11 +7,11 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { injectable, multiInject, inject } from 'inversify';
 import * as tf from '@tensorflow/tfjs';
-import type { ImageSet } from '../data/types.js';
 import YAML from 'yaml';
 import { TYPES } from '../types.js';
 import type { AdapterFactory, Adapter } from '../train/adapter.js';
-import type { BackboneFactory } from '../models/backbones.js';
+import type { Backbone, BackboneFactory } from '../models/backbones.js';
+import { diagnostics, fixedSample } from '../train/diagnostics.js';
 import type { Tracker, TrackedRun } from '../tracking/tracker.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { z } from 'zod';
@@ -19,6 +19,7 @@ import { configHash, describeIssue, flattenConfig } from '../config/load.js';
 import { UserError, messages } from '../messages.js';
 import { checkDatasetName, loadDataset } from '../data/datasets.js';
 import { makeSplits, makeTargetSplits } from '../data/splits.js';
+import { fingerprint } from '../data/types.js';
 import { runLoop, type LoopObserver } from '../train/loop.js';
 import { saveModels } from '../train/checkpoint.js';
 import { experimentName, trackingUri } from '../tracking/resolve.js';
@@ -73,18 +74,6 @@ export function redactUri(uri: string): string {
 /** Where `model.from` run ids are looked up: the offline store, when tracking writes one. */
 function storeRootOf(tracker: Tracker): string | null {
   return tracker instanceof FileStoreTracker ? tracker.root : null;
-}
-
-/** n images spread evenly over a set (so over its classes), [n, H, W, C] in [0, 1], owned by the caller. */
-function sampleImages(set: ImageSet, n: number): tf.Tensor4D {
-  const count = Math.min(n, set.count);
-  const size = set.height * set.width * set.channels;
-  const out = new Float32Array(count * size);
-  for (let i = 0; i < count; i++) {
-    const j = Math.floor((i * set.count) / count);
-    for (let p = 0; p < size; p++) out[i * size + p] = set.images[j * size + p]! / 255;
-  }
-  return tf.tensor4d(out, [count, set.height, set.width, set.channels]);
 }
 
 @injectable()
@@ -163,6 +152,8 @@ export class ExperimentRunner {
         ...(commit != null ? { 'mlflow.source.git.commit': commit } : {}),
         'dalab.data.source': `${source.name} train=${source.train.count} val=${source.val.count} test=${source.test.count}`,
         'dalab.data.target': `${target.name} train=${target.train.count} labelled=${target.labelled.count} val=${target.val.count} test=${target.test.count}`,
+        'dalab.data.source_hash': `train:${fingerprint(source.train)} val:${fingerprint(source.val)} test:${fingerprint(source.test)}`,
+        'dalab.data.target_hash': `train:${fingerprint(target.train)} labelled:${fingerprint(target.labelled)} val:${fingerprint(target.val)} test:${fingerprint(target.test)}`,
       },
     });
     const { sweep: _sweep, ...resolved } = config;
@@ -174,7 +165,7 @@ export class ExperimentRunner {
 
     const summary: RunSummary = { runId: run.runId, experiment, adapter: factory.name, status: 'FINISHED', backend: options.backend, metrics: {}, outDir: run.artifactDir };
     try {
-      summary.metrics = await this.train(config, adapter, source, target, run, progress);
+      summary.metrics = await this.train(config, adapter, backbone, source, target, run, progress);
       await run.end('FINISHED');
       // A run that failed over to the offline store has a local id and folder now.
       summary.runId = run.runId;
@@ -195,6 +186,7 @@ export class ExperimentRunner {
   private async train(
     config: ExperimentConfig,
     adapter: Adapter,
+    backbone: Backbone,
     source: ReturnType<typeof makeSplits>,
     target: ReturnType<typeof makeTargetSplits>,
     run: TrackedRun,
@@ -215,12 +207,23 @@ export class ExperimentRunner {
       },
       onStep: (step, info) => progress.step(step, info),
     };
+    const before = await diagnostics(backbone, source.test, target.test);
     const result = await runLoop(config, adapter, source, target, observer);
     progress.stop();
+    const after = await diagnostics(backbone, source.test, target.test);
+    fs.mkdirSync(path.join(run.artifactDir, 'features'), { recursive: true });
+    fs.writeFileSync(path.join(run.artifactDir, 'features', 'start.json'), JSON.stringify({ step: 0, ...before.snapshot }));
+    fs.writeFileSync(path.join(run.artifactDir, 'features', 'end.json'), JSON.stringify({ step: result.totalSteps, ...after.snapshot }));
+    fs.writeFileSync(
+      path.join(run.artifactDir, 'domain_distance.json'),
+      JSON.stringify({ measure: 'mmd', sample: 200, layers: Object.keys(before.distances).map((layer) => ({ layer, start: before.distances[layer], end: after.distances[layer] })) }),
+    );
+    for (const [layer, value] of Object.entries(before.distances)) run.logMetric(`domain_mmd/${layer}`, value, 0);
+    for (const [layer, value] of Object.entries(after.distances)) run.logMetric(`domain_mmd/${layer}`, value, result.totalSteps);
 
     await saveModels(adapter.checkpointModels(), path.join(run.artifactDir, 'checkpoint'));
     if (adapter.artifacts != null) {
-      const samples = { source: sampleImages(source.test, 8), target: sampleImages(target.test, 8) };
+      const samples = { source: fixedSample(source.test, 8).x, target: fixedSample(target.test, 8).x };
       const files = await adapter.artifacts(samples);
       tf.dispose([samples.source, samples.target]);
       for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(run.artifactDir, name), bytes);

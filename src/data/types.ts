@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** Images stay bytes (`Uint8Array`, NHWC) until a batch becomes a tensor. */
 export interface ImageSet {
   /** count * height * width * channels bytes, image after image, row-major, channels last. */
@@ -40,4 +42,13 @@ export function classCounts(labels: Int32Array, numClasses: number): number[] {
   const counts = new Array<number>(numClasses).fill(0);
   for (const label of labels) counts[label] = (counts[label] ?? 0) + 1;
   return counts;
+}
+
+/** A short content hash of a set (images, labels and shape): the data's identity in a run's tags. */
+export function fingerprint(set: ImageSet): string {
+  const hash = createHash('sha256');
+  hash.update(`${set.count}x${set.height}x${set.width}x${set.channels}`);
+  hash.update(set.images);
+  hash.update(new Uint8Array(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength));
+  return hash.digest('hex').slice(0, 16);
 }

@@ -174,23 +174,34 @@ export class MlflowClient {
     await this.request('POST', '/api/2.0/mlflow/runs/set-tag', { run_id: runId, key, value: value.slice(0, TAG_VALUE_MAX) });
   }
 
-  /** Sends everything in as few log-batch requests as MLflow's limits allow. */
-  async logBatch(runId: string, batch: { metrics?: MlflowMetric[]; params?: MlflowKeyValue[]; tags?: MlflowKeyValue[] }): Promise<void> {
+  /**
+   * Sends everything in as few log-batch requests as MLflow's limits allow, up to `concurrency`
+   * requests in flight (MLflow orders a metric's values by step and timestamp, not arrival).
+   */
+  async logBatch(runId: string, batch: { metrics?: MlflowMetric[]; params?: MlflowKeyValue[]; tags?: MlflowKeyValue[] }, concurrency = 4): Promise<void> {
     const metrics = [...(batch.metrics ?? [])];
     const params = (batch.params ?? []).map((p) => ({ key: p.key, value: p.value.slice(0, PARAM_VALUE_MAX) }));
     const tags = (batch.tags ?? []).map((t) => ({ key: t.key, value: t.value.slice(0, TAG_VALUE_MAX) }));
+    const bodies: object[] = [];
     while (metrics.length > 0 || params.length > 0 || tags.length > 0) {
       const p = params.splice(0, LOG_BATCH_LIMITS.params);
       const t = tags.splice(0, LOG_BATCH_LIMITS.tags);
       const m = metrics.splice(0, Math.min(LOG_BATCH_LIMITS.metrics, LOG_BATCH_LIMITS.total - p.length - t.length));
-      const body = {
+      bodies.push({
         run_id: runId,
         metrics: m.map((x) => ({ key: x.key, value: Number.isFinite(x.value) ? x.value : Number.isNaN(x.value) ? 'NaN' : x.value > 0 ? 'Infinity' : '-Infinity', timestamp: x.timestamp, step: x.step })),
         params: p,
         tags: t,
-      };
-      await this.request('POST', '/api/2.0/mlflow/runs/log-batch', body);
+      });
     }
+    let next = 0;
+    const worker = async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        await this.request('POST', '/api/2.0/mlflow/runs/log-batch', body);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, bodies.length)) }, worker));
   }
 
   async metricHistory(runId: string, key: string): Promise<MlflowMetric[]> {

@@ -1,0 +1,64 @@
+/**
+ * What the report needs to draw a run without re-running it: encoder features of a fixed sample
+ * of source and target test images, and the source-target distance (MMD) at each named layer,
+ * taken at the start and at the end of training.
+ */
+import * as tf from '@tensorflow/tfjs';
+import seedrandom from 'seedrandom';
+import type { ImageSet } from '../data/types.js';
+import { layerOutputModel, type Backbone } from '../models/backbones.js';
+import { mmd } from '../losses/mmd.js';
+
+export interface FeatureSnapshot {
+  layer: string;
+  source: { labels: number[]; features: number[][] };
+  target: { labels: number[]; features: number[][] };
+}
+
+/**
+ * `count` images drawn from the set with a fixed seed: the same ones in every run of the same
+ * data (a fixed stride would alias with sets whose labels cycle, like synth-digits' i % 10).
+ * x ([n, H, W, C] in [0, 1]) is owned by the caller.
+ */
+export function fixedSample(set: ImageSet, count: number): { x: tf.Tensor4D; labels: number[] } {
+  const n = Math.min(count, set.count);
+  const size = set.height * set.width * set.channels;
+  const data = new Float32Array(n * size);
+  const labels: number[] = [];
+  const rng = seedrandom('dalab/fixed-sample');
+  const order = Array.from({ length: set.count }, (_, i) => i);
+  for (let i = 0; i < n; i++) {
+    const k = i + Math.floor(rng() * (order.length - i));
+    [order[i], order[k]] = [order[k]!, order[i]!];
+  }
+  for (let i = 0; i < n; i++) {
+    const j = order[i]!;
+    for (let p = 0; p < size; p++) data[i * size + p] = set.images[j * size + p]! / 255;
+    labels.push(set.labels[j]!);
+  }
+  return { x: tf.tensor4d(data, [n, set.height, set.width, set.channels]), labels };
+}
+
+export async function diagnostics(backbone: Backbone, source: ImageSet, target: ImageSet, count = 200): Promise<{ snapshot: FeatureSnapshot; distances: Record<string, number> }> {
+  const s = fixedSample(source, count);
+  const t = fixedSample(target, count);
+  const model = layerOutputModel(backbone.encoder, backbone.layerNames);
+  const { distanceTensors, sourceFeatures, targetFeatures } = tf.tidy(() => {
+    const so = model.predict(s.x) as tf.Tensor2D[] | tf.Tensor2D;
+    const to = model.predict(t.x) as tf.Tensor2D[] | tf.Tensor2D;
+    const sl = Array.isArray(so) ? so : [so];
+    const tl = Array.isArray(to) ? to : [to];
+    const feature = backbone.layerNames.indexOf(backbone.featureLayer);
+    return { distanceTensors: sl.map((x, i) => mmd(x, tl[i]!)), sourceFeatures: sl[feature]!, targetFeatures: tl[feature]! };
+  });
+  const features = [sourceFeatures, targetFeatures];
+  const distances: Record<string, number> = {};
+  for (const [i, d] of distanceTensors.entries()) distances[backbone.layerNames[i]!] = (await d.data())[0]!;
+  const snapshot: FeatureSnapshot = {
+    layer: backbone.featureLayer,
+    source: { labels: s.labels, features: (await features[0].array()) as number[][] },
+    target: { labels: t.labels, features: (await features[1].array()) as number[][] },
+  };
+  tf.dispose([...distanceTensors, ...features, s.x, t.x]);
+  return { snapshot, distances };
+}
