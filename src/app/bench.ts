@@ -66,7 +66,8 @@ async function measure(options: BenchOptions, backend: BackendName, input: [numb
   const train = trainSchema.parse({ steps: warmup + steps, batchSize: options.batchSize, seed: 0 });
   const source = randomSet(1024, input, 1);
   const targetPool = randomSet(1024, input, 2);
-  const targetLabelled = randomSet(100, input, 3);
+  // The unsupervised setting, unless the strategy needs target labels (then 10 per class).
+  const targetLabelled = randomSet(factory.needs.targetLabels === 'required' || factory.needs.targetLabels === 'oracle' ? 100 : 0, input, 3);
   const backbone = options.backbone.build({ input, numClasses: 10, seed: 0 });
   const adapter = factory.create({ backbone, numClasses: 10, targetLabels: 10, seed: 0 }, factory.options.parse({}) as never);
   const stepper = new Stepper(train, mainPhase(adapter, train), { source, targetPool, targetLabelled }, 10);
