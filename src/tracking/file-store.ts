@@ -67,6 +67,15 @@ export function decodeFileStoreKey(key: string): string {
   return key.replace(/\.(class_\d+)$/, '/$1');
 }
 
+/** Paths of the files below `dir`, relative to it, with '/' separators. */
+export function listFiles(dir: string, prefix = ''): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+    return entry.isDirectory() ? listFiles(path.join(dir, entry.name), rel) : [rel];
+  });
+}
+
 function writeKeyFile(dir: string, key: string, content: string): void {
   const file = path.join(dir, ...checkKey(key).split('/'));
   fs.mkdirSync(path.dirname(file), { recursive: true });

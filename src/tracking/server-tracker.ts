@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MlflowClient, type MlflowKeyValue, type MlflowMetric } from './mlflow-client.js';
 import type { RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
-import { checkKey, FileStoreTracker } from './file-store.js';
+import { checkKey, FileStoreTracker, listFiles } from './file-store.js';
 
 const FLUSH_INTERVAL_MS = 3000;
 /** Where runs go while the server is unreachable (DESIGN.md: the offline store ./mlruns). */
@@ -55,14 +55,6 @@ export class MlflowServerTracker implements Tracker {
       return run;
     }
   }
-}
-
-function listFiles(dir: string, prefix = ''): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-    return entry.isDirectory() ? listFiles(path.join(dir, entry.name), rel) : [rel];
-  });
 }
 
 class ServerRun implements TrackedRun {

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { decodeFileStoreKey, readMeta } from './file-store.js';
+import { decodeFileStoreKey, listFiles, readMeta } from './file-store.js';
 import { MlflowClient, type MlflowMetric } from './mlflow-client.js';
 
 const STATUS_NAMES: Record<string, string> = { '1': 'RUNNING', '2': 'SCHEDULED', '3': 'FINISHED', '4': 'FAILED', '5': 'KILLED' };
@@ -79,14 +79,6 @@ export function readLocalStore(root: string): LocalRun[] {
 export interface SyncResult {
   delivered: { localRunId: string; serverRunId: string; metrics: number }[];
   skipped: string[];
-}
-
-function listFiles(dir: string, prefix = ''): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-    return entry.isDirectory() ? listFiles(path.join(dir, entry.name), rel) : [rel];
-  });
 }
 
 export async function syncStore(root: string, client: MlflowClient, onRun?: (message: string) => void): Promise<SyncResult> {
