@@ -40,7 +40,7 @@ export const messages = {
   tooFewLabels: (perClass: number, cls: number, available: number) =>
     `target.labels: ${perClass} labels per class requested, but class ${cls} has only ${available} images in the target train pool`,
   unsupportedTrackingUri: (uri: string) =>
-    `tracking.uri: '${uri}' is not supported yet (use file:PATH; MLflow server tracking is not implemented in this version)`,
+    `tracking.uri: '${uri}' is not supported (use file:PATH or an MLflow server, http(s)://...)`,
   badTrackingUri: (uri: string) => `tracking.uri: '${uri}' must start with file: or http(s)://`,
   noFontFiles: () => 'synth-digits: no font files found (the @expo-google-fonts packages are missing: run npm install)',
   badBenchSteps: (value: string) => `--steps: '${value}' is not a positive whole number`,

@@ -6,7 +6,7 @@
  *
  * No data is lost when the server goes away: the run keeps its whole history in memory, and when
  * the server cannot be reached (after the client's retries) it fails over to the offline store
- * (`./mlruns`, or MLFLOW_OFFLINE_STORE... see OFFLINE_STORE): everything logged so far and
+ * `./mlruns` (OFFLINE_STORE): everything logged so far and
  * everything after goes there, under a local run id, tagged `dalab.server_run_id` (the partial
  * run on the server), for `dalab sync` to deliver later.
  */
