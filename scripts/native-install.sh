@@ -26,8 +26,12 @@ fi
 wheel=$(ls "$CACHE"/tensorflow_cpu-"$TF_VERSION"-*.whl 2>/dev/null | head -n 1 || true)
 if [ -z "$wheel" ]; then
   echo "native: downloading the tensorflow-cpu $TF_VERSION wheel from PyPI (~200 MB)"
-  python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
-    --python-version 3.10 --platform manylinux2014_x86_64 "tensorflow-cpu==$TF_VERSION" -d "$CACHE"
+  for attempt in 1 2 3; do
+    python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+      --python-version 3.10 --platform manylinux2014_x86_64 "tensorflow-cpu==$TF_VERSION" -d "$CACHE" && break
+    [ "$attempt" = 3 ] && { echo "native: the wheel download failed 3 times" >&2; exit 1; }
+    echo "native: download failed (attempt $attempt), retrying"; sleep 5
+  done
   wheel=$(ls "$CACHE"/tensorflow_cpu-"$TF_VERSION"-*.whl | head -n 1)
 fi
 
