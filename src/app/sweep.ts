@@ -50,10 +50,10 @@ export async function runSweep(
   }
   // Validate every combination before training any (a bad one exits 2 at once).
   const points = expandSweep(raw).map((p) => ({ ...p, config: validateExperiment(p.raw, file) }));
-  for (const p of points) runner.prepare(p.config, file);
+  const prepared = points.map((p) => runner.prepare(p.config, file));
 
   const first: ExperimentConfig = points[0]!.config;
-  const { tracker } = runner.prepare(first, file);
+  const { tracker } = prepared[0]!;
   const experiment = experimentName(first);
   const parent = await tracker.startRun({
     experiment,

@@ -25,12 +25,6 @@ export interface LoopObserver {
   onStep?(step: number, info: { loss?: number; targetAcc?: number; sourceAcc?: number }): void;
 }
 
-export interface SelectionEntry {
-  step: number;
-  score: number;
-  targetTestAcc: number;
-}
-
 export interface LoopResult {
   /** Metrics of the last evaluation. */
   last: Record<string, number>;
@@ -42,9 +36,6 @@ export interface LoopResult {
   /** Target test accuracy of the checkpoint chosen on labelled target validation (reference only). */
   oracleTargetTestAcc: number;
   targetTestEvaluation: Evaluation;
-  losses: { step: number; total: number }[];
-  /** Weights of the selected checkpoint were restored into the models. */
-  restoredSelected: boolean;
 }
 
 export function defaultEvalEvery(steps: number): number {
@@ -67,7 +58,6 @@ export async function runLoop(
 
   // Per-step scalars stay on the device until read in one batch every `logEvery` steps.
   const pending: { step: number; scalars: Record<string, tf.Scalar> }[] = [];
-  const lossHistory: { step: number; total: number }[] = [];
   let lastLoss: number | undefined;
 
   const drain = async () => {
@@ -87,7 +77,6 @@ export async function runLoop(
         if (key.startsWith('monitor:')) monitors[key.slice('monitor:'.length)] = value;
         else losses[key] = value;
       }
-      lossHistory.push({ step: entry.step, total: losses['total']! });
       lastLoss = losses['total'];
       observer.onLosses?.(entry.step, losses);
       if (Object.keys(monitors).length > 0) observer.onMonitors?.(entry.step, monitors);
@@ -157,11 +146,10 @@ export async function runLoop(
   if (best == null) await evaluateAll(totalSteps);
 
   const chosen = best!;
-  let restoredSelected = false;
+  // The models end with the selected checkpoint's weights (what gets saved).
   if (chosen.weights != null) {
     restore(allWeights(), chosen.weights);
     tf.dispose(chosen.weights);
-    restoredSelected = true;
   }
   return {
     last,
@@ -170,7 +158,5 @@ export async function runLoop(
     totalSteps,
     oracleTargetTestAcc: (oracle as { targetTestAcc: number } | null)?.targetTestAcc ?? NaN,
     targetTestEvaluation: lastTargetEval!,
-    losses: lossHistory,
-    restoredSelected,
   };
 }
