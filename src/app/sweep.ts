@@ -48,7 +48,9 @@ export async function runSweep(
     const { key, value } = parseSetArgument(arg);
     raw = setDotted(raw, key, value);
   }
-  // Validate every combination before training any (a bad one exits 2 at once).
+  // Validate the file (its sweep: block included) and every combination before training any:
+  // a bad one exits 2 at once.
+  validateExperiment(raw, file);
   const points = expandSweep(raw).map((p) => ({ ...p, config: validateExperiment(p.raw, file) }));
   const prepared = points.map((p) => runner.prepare(p.config, file));
 

@@ -26,6 +26,7 @@ const cases: { title: string; args: () => string[]; expect: RegExp }[] = [
   { title: 'joint without labels', args: () => ['run', quickstart, '--set', 'adapter.name=joint'], expect: /target\.labels: strategy 'joint' needs labelled target images/ },
   { title: 'finetune without labels', args: () => ['run', quickstart, '--set', 'adapter.name=finetune'], expect: /target\.labels: strategy 'finetune' needs labelled target images/ },
   { title: 'model.from not found', args: () => ['run', quickstart, '--set', 'target.labels=5', '--set', 'adapter.name=finetune', '--set', 'model.from=/no/such/run'], expect: /model\.from: '\/no\/such\/run' is neither a run id/ },
+  { title: 'sweep axis not a list', args: () => ['sweep', path.join(ROOT, 'experiments/compare-strategies.yaml'), '--set', 'sweep.train=1'], expect: /compare-strategies\.yaml: sweep\.train: expected array, received number/ },
   { title: 'bad --set syntax', args: () => ['run', quickstart, '--set', 'train.steps'], expect: /--set train\.steps: expected key=value/ },
   { title: 'input shape', args: () => ['run', quickstart, '--set', 'model.input=[28,28,2]'], expect: /model\.input\.2/ },
   { title: 'unknown backend', args: () => ['--backend', 'tpu', 'run', quickstart, '--set', 'train.steps=1'], expect: /--backend: unknown backend 'tpu'/ },
