@@ -5,7 +5,9 @@
  * (Worker processes, resuming and Slurm arrays come later: see the issue tracker.)
  */
 import { readExperimentFile, parseSetArgument, setDotted, validateExperiment, flattenConfig } from '../config/load.js';
-import { expandSweep } from '../config/sweep.js';
+import { expandSweep, type SweepPoint } from '../config/sweep.js';
+import type { RawConfig } from '../config/load.js';
+import type { Tracker } from '../tracking/tracker.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { experimentName, trackingUri } from '../tracking/resolve.js';
 import type { ProgressReporter } from './progress.js';
@@ -36,26 +38,32 @@ function groupKey(overrides: Record<string, unknown>): string {
     .join(';');
 }
 
-export async function runSweep(
-  runner: ExperimentRunner,
-  file: string,
-  sets: readonly string[],
-  backend: string,
-  progress: ProgressReporter,
-): Promise<SweepSummary> {
+export interface PreparedSweep {
+  file: string;
+  raw: RawConfig;
+  points: (SweepPoint & { config: ExperimentConfig })[];
+  tracker: Tracker;
+}
+
+/**
+ * Reads the file, applies --set, and validates it (its sweep: block included) and every
+ * combination: a bad one exits 2 before any backend loads or any run starts.
+ */
+export function prepareSweep(runner: ExperimentRunner, file: string, sets: readonly string[]): PreparedSweep {
   let raw = readExperimentFile(file);
   for (const arg of sets) {
     const { key, value } = parseSetArgument(arg);
     raw = setDotted(raw, key, value);
   }
-  // Validate the file (its sweep: block included) and every combination before training any:
-  // a bad one exits 2 at once.
   validateExperiment(raw, file);
   const points = expandSweep(raw).map((p) => ({ ...p, config: validateExperiment(p.raw, file) }));
   const prepared = points.map((p) => runner.prepare(p.config, file));
+  return { file, raw, points, tracker: prepared[0]!.tracker };
+}
 
+export async function runSweep(runner: ExperimentRunner, sweep: PreparedSweep, backend: string, progress: ProgressReporter): Promise<SweepSummary> {
+  const { file, raw, points, tracker } = sweep;
   const first: ExperimentConfig = points[0]!.config;
-  const { tracker } = prepared[0]!;
   const experiment = experimentName(first);
   const parent = await tracker.startRun({
     experiment,

@@ -11,7 +11,7 @@ import { StderrProgress } from '../app/progress.js';
 import { probeBackends, selectBackend, type BackendName } from '../backend/backends.js';
 import { machineDescription, runBench, type BenchResult } from '../app/bench.js';
 import { formatBenchHeader, formatBenchRow, formatRatios } from './format.js';
-import { runSweep } from '../app/sweep.js';
+import { prepareSweep, runSweep } from '../app/sweep.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { syncStore } from '../tracking/sync.js';
@@ -85,10 +85,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print one JSON object as the last stdout line')
     .action(async (file: string, opts: { set: string[]; json?: boolean }) => {
       const runner = createContainer().get(ExperimentRunner);
+      const prepared = prepareSweep(runner, file, opts.set);
       const backend = await selectBackend(program.opts<{ backend?: string }>().backend);
       const progress = new StderrProgress();
       progress.status(`dalab ${DALAB_VERSION}: backend ${backend}`);
-      const summary = await runSweep(runner, file, opts.set, backend, progress);
+      const summary = await runSweep(runner, prepared, backend, progress);
       if (opts.json) {
         const { records: _records, ...contract } = summary;
         process.stdout.write(JSON.stringify(contract) + '\n');
