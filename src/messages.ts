@@ -55,6 +55,10 @@ export const messages = {
   dsnInputShape: (input: readonly number[]) => `model.input: strategy 'dsn' needs a height and width divisible by 4 (its decoder upsamples twice), got ${input.join('x')}`,
   rebuildPretrained: (name: string) =>
     `model.from: this strategy needs a second copy of the network (teacher or private encoder), not available for ${name} yet; use finetune, or train without model.from`,
+  reportStoreMissing: (root: string) => `report: no offline store at '${root}' (run an experiment first, or pass --from URI)`,
+  badRunFilter: (filter: string) => `--runs: '${filter}' is not KEY=VALUE (e.g. adapter.name=dann or adapter.name=dann|mmd)`,
+  reportNoRuns: (from: string, skipped: string) => `report: no finished dalab runs in ${from}${skipped}`,
+  reportNoMetric: (metric: string, runs: number) => `report: none of the ${runs} runs logged the metric '${metric}' (see --metric)`,
   syncStoreMissing: (store: string) => `sync: no offline store at '${store}'`,
   badSyncTarget: (uri: string) => `--to: '${uri}' is not an MLflow server URI (http(s)://...)`,
   runFailed: (detail: string) => `run failed while training: ${detail}`,

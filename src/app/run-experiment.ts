@@ -27,6 +27,8 @@ import { DALAB_VERSION } from '../version.js';
 import { loadPretrained, resolveModelFrom } from '../models/pretrained.js';
 import { FileStoreTracker } from '../tracking/file-store.js';
 import type { ProgressReporter } from './progress.js';
+import { confusionFigure, learningCurveFigure } from '../report/figures.js';
+import { writeFigure } from '../report/render.js';
 
 export interface RunOptions {
   /** The experiment file, logged as an artifact. */
@@ -193,11 +195,13 @@ export class ExperimentRunner {
     progress: ProgressReporter,
   ): Promise<Record<string, number>> {
     progress.start(adapter.phases(config.train.steps).reduce((n, p) => n + p.steps, 0), `${adapter.name} ${config.source.dataset} -> ${config.target.dataset}`);
+    const curve: { step: number; metrics: Record<string, number> }[] = [];
     const observer: LoopObserver = {
       onLosses: (step, terms) => {
         for (const [k, v] of Object.entries(terms)) run.logMetric(`loss/${k}`, v, step);
       },
       onEvaluation: (step, metrics) => {
+        curve.push({ step, metrics });
         for (const [k, v] of Object.entries(metrics)) run.logMetric(k, v, step);
         void run.flush();
         progress.evaluation(step, metrics);
@@ -232,6 +236,7 @@ export class ExperimentRunner {
       path.join(run.artifactDir, 'confusion_matrix.json'),
       JSON.stringify({ rows: 'true class', columns: 'predicted class', step: result.totalSteps, matrix: result.targetTestEvaluation.confusion }),
     );
+    await this.writeRunFigures(run.artifactDir, adapter.name, curve, result.targetTestEvaluation.confusion, result.totalSteps);
     const final: Record<string, number> = {
       target_test_acc: result.selected['target_test_acc']!,
       target_test_acc_last: result.last['target_test_acc']!,
@@ -246,5 +251,27 @@ export class ExperimentRunner {
     for (const [k, v] of Object.entries(final)) run.logMetric(`final/${k}`, v, result.totalSteps);
     run.setTags({ 'dalab.selected_step': String(result.selectedStep), 'dalab.select_by': config.select.by });
     return final;
+  }
+
+  /** The run's own figures (artifacts figures/learning_curve.* and figures/confusion_matrix.*). */
+  private async writeRunFigures(artifactDir: string, adapterName: string, curve: { step: number; metrics: Record<string, number> }[], confusion: number[][], totalSteps: number): Promise<void> {
+    const dir = path.join(artifactDir, 'figures');
+    const series: [string, string][] = [
+      ['target_test_acc', 'target test'],
+      ['target_val_acc', 'target val'],
+      ['source_test_acc', 'source test'],
+    ];
+    const points = curve.flatMap(({ step, metrics }) =>
+      series.map(([key, name]) => ({ benchmark: '', setting: '', method: name, step, mean: metrics[key]!, ciLow: NaN, ciHigh: NaN, n: 1 })),
+    );
+    const lc = learningCurveFigure(points, 'single', 'accuracy (%)', 'split');
+    lc.name = 'learning_curve';
+    lc.spec['title'] = { text: `Learning curve (${adapterName})`, subtitle: 'accuracy at each evaluation' };
+    await writeFigure(lc, dir);
+    const cells = confusion.flatMap((row, actual) => {
+      const total = row.reduce((a, b) => a + b, 0);
+      return row.map((count, predicted) => ({ method: adapterName, actual, predicted, count, rate: total > 0 ? count / total : 0 }));
+    });
+    await writeFigure(confusionFigure(cells, `${adapterName}, step ${totalSteps}`), dir);
   }
 }

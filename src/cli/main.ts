@@ -18,6 +18,8 @@ import { syncStore } from '../tracking/sync.js';
 import { MlflowClient } from '../tracking/mlflow-client.js';
 import { formatSummary, summarise } from '../report/summary.js';
 import { DALAB_VERSION } from '../version.js';
+import { writeReport } from '../report/report.js';
+import { DEFAULT_TRACKING_URI } from '../tracking/resolve.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const debug = () => process.env['DALAB_DEBUG'] === '1';
@@ -114,6 +116,40 @@ export async function main(argv: string[]): Promise<number> {
       const result = await syncStore(root, new MlflowClient(opts.to), (line) => process.stderr.write(`${line}\n`));
       if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
       else process.stdout.write(`${result.delivered.length} runs delivered, ${result.skipped.length} already on the server\n`);
+    });
+
+  program
+    .command('report')
+    .description('figures (Vega-Lite, SVG, PNG), tables (Markdown, LaTeX) and an offline index.html from tracked runs')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--experiment <name>', 'only this experiment (repeatable; default: all)', collect, [])
+    .option('--from <uri>', 'offline store (file:PATH) or MLflow server (http(s)://); default MLFLOW_TRACKING_URI, then file:./mlruns')
+    .option('--runs <key=value>', 'only runs whose param or tag KEY is VALUE (V1|V2 for several; repeatable; e.g. adapter.name=dann|mmd, target.labels=0)', collect, [])
+    .option('--parent <runId>', "only the children of this sweep's parent run")
+    .option('--metric <key>', 'the metric compared', 'final/target_test_acc')
+    .option('--double-column', 'size figures for a double-column (7 in) width')
+    .option('--no-embedding', 'skip the UMAP feature embedding (the slowest figure)')
+    .option('--json', 'print one JSON object as the last stdout line')
+    .action(async (opts: { out: string; experiment: string[]; from?: string; runs: string[]; parent?: string; metric: string; doubleColumn?: boolean; embedding: boolean; json?: boolean }) => {
+      const from = opts.from ?? process.env['MLFLOW_TRACKING_URI'] ?? DEFAULT_TRACKING_URI;
+      if (!/^(file:|https?:\/\/)/.test(from) && !fs.existsSync(from)) throw new UserError(messages.badTrackingUri(from));
+      const result = await writeReport({
+        from,
+        experiments: opts.experiment,
+        filters: opts.runs,
+        ...(opts.parent != null ? { parent: opts.parent } : {}),
+        out: opts.out,
+        metric: opts.metric,
+        column: opts.doubleColumn ? 'double' : 'single',
+        embedding: opts.embedding,
+        onProgress: (line) => process.stderr.write(`report: ${line}\n`),
+      });
+      if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
+      else {
+        process.stdout.write(`report of ${result.runs} runs: ${result.figures.join(', ')}\n`);
+        for (const note of result.notes) process.stdout.write(`  not drawn: ${note}\n`);
+        process.stdout.write(`  open ${path.join(result.out, 'index.html')}\n`);
+      }
     });
 
   program

@@ -73,7 +73,7 @@ export class MlflowClient {
     this.backoffMs = options.backoffMs ?? 250;
   }
 
-  private async request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, raw?: Uint8Array): Promise<T> {
+  private async request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, raw?: Uint8Array, asText = false): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.authorization != null) headers['Authorization'] = this.authorization;
     if (raw == null && body !== undefined) headers['Content-Type'] = 'application/json';
@@ -94,6 +94,7 @@ export class MlflowClient {
       }
       if (response.ok) {
         const text = await response.text();
+        if (asText) return text as T;
         return (text === '' ? {} : JSON.parse(text)) as T;
       }
       const text = await response.text();
@@ -216,6 +217,36 @@ export class MlflowClient {
     const root = artifactUri.slice(prefix.length).replace(/^\/+/, '');
     const path = [...root.split('/'), ...relativePath.split('/')].map(encodeURIComponent).join('/');
     await this.request('PUT', `/api/2.0/mlflow-artifacts/artifacts/${path}`, undefined, content);
+  }
+
+  /** The text of one artifact of a run (through the artifact proxy), or null when the run has no such file. */
+  async downloadArtifact(artifactUri: string, relativePath: string): Promise<string | null> {
+    const prefix = 'mlflow-artifacts:';
+    if (!artifactUri.startsWith(prefix)) throw new MlflowError(`artifact root ${artifactUri} is not served by the tracking server (start it with --serve-artifacts)`);
+    const root = artifactUri.slice(prefix.length).replace(/^\/+/, '');
+    const path = [...root.split('/'), ...relativePath.split('/')].map(encodeURIComponent).join('/');
+    try {
+      return await this.request<string>('GET', `/api/2.0/mlflow-artifacts/artifacts/${path}`, undefined, undefined, true);
+    } catch (error) {
+      if (error instanceof MlflowError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Active experiments, all pages. */
+  async searchExperiments(): Promise<{ experiment_id: string; name: string }[]> {
+    const out: { experiment_id: string; name: string }[] = [];
+    let pageToken: string | undefined;
+    do {
+      const r = await this.request<{ experiments?: { experiment_id: string; name: string }[]; next_page_token?: string }>('POST', '/api/2.0/mlflow/experiments/search', {
+        max_results: 1000,
+        view_type: 'ACTIVE_ONLY',
+        ...(pageToken != null ? { page_token: pageToken } : {}),
+      });
+      out.push(...(r.experiments ?? []));
+      pageToken = r.next_page_token;
+    } while (pageToken != null);
+    return out;
   }
 
   async listArtifacts(runId: string, path = ''): Promise<{ path: string; is_dir: boolean; file_size?: number }[]> {

@@ -1,0 +1,149 @@
+/**
+ * From runs to the numbers a paper states, with arquero: one row per run (benchmark, setting,
+ * method, seed, metric), then per (benchmark, setting, method) the mean, sample standard
+ * deviation and Student-t 95% confidence interval over seeds, and the paired comparison of each
+ * method with `source` over the seeds both have (same benchmark and setting): mean difference
+ * and a two-sided paired t-test.
+ *
+ * - setting: the non-strategy config keys that vary between runs of a benchmark (e.g.
+ *   `target.labels=10`), seed excluded;
+ * - method: the strategy, plus its own options when those vary between its runs (e.g.
+ *   `mmd (weight=2)`); options that only tell strategies apart travel with the strategy.
+ */
+import * as aq from 'arquero';
+import type { ReportRun } from './runs.js';
+import { ci95HalfWidth, mean, pairedTTest, std, type PairedTest } from './stats.js';
+
+export interface RunRow {
+  runId: string;
+  benchmark: string;
+  setting: string;
+  method: string;
+  adapter: string;
+  seed: number;
+  /** Labelled target images per class: '0', 'N' or 'all'. */
+  labels: string;
+  /** `adapter.freeze` of finetune runs, else ''. */
+  freeze: string;
+  value: number;
+}
+
+export interface SummaryRow {
+  benchmark: string;
+  setting: string;
+  method: string;
+  adapter: string;
+  n: number;
+  mean: number;
+  std: number;
+  ciLow: number;
+  ciHigh: number;
+  seeds: number[];
+}
+
+export interface PairedRow extends PairedTest {
+  benchmark: string;
+  setting: string;
+  method: string;
+  seeds: number[];
+}
+
+/** Config keys that never make a setting: the seed, names and where runs are tracked. */
+const IGNORED = [/^train\.seed$/, /^name$/, /^tracking\./, /^sweep/];
+
+function variedKeys(runs: readonly ReportRun[], keep: (key: string) => boolean): string[] {
+  const keys = new Set<string>();
+  for (const r of runs) for (const k of Object.keys(r.params)) if (keep(k) && !IGNORED.some((re) => re.test(k))) keys.add(k);
+  return [...keys].filter((k) => new Set(runs.map((r) => r.params[k] ?? '')).size > 1).sort();
+}
+
+function describe(params: Record<string, string>, keys: readonly string[], strip = ''): string {
+  return keys.map((k) => `${k.startsWith(strip) ? k.slice(strip.length) : k}=${params[k] ?? '-'}`).join(', ');
+}
+
+function benchmarkOf(run: ReportRun): string {
+  return run.tags['dalab.benchmark'] ?? `${run.params['source.dataset'] ?? '?'}->${run.params['target.dataset'] ?? '?'}`;
+}
+
+/** One row per run; `metric` is a logged metric key (default `final/target_test_acc`). */
+export function runRows(runs: readonly ReportRun[], metric = 'final/target_test_acc'): RunRow[] {
+  const rows: RunRow[] = [];
+  const byBenchmark = new Map<string, ReportRun[]>();
+  for (const r of runs) byBenchmark.set(benchmarkOf(r), [...(byBenchmark.get(benchmarkOf(r)) ?? []), r]);
+  for (const [benchmark, list] of byBenchmark) {
+    const settingKeys = variedKeys(list, (k) => !k.startsWith('adapter.'));
+    const byAdapter = new Map<string, ReportRun[]>();
+    for (const r of list) byAdapter.set(r.tags['dalab.adapter']!, [...(byAdapter.get(r.tags['dalab.adapter']!) ?? []), r]);
+    for (const [adapter, own] of byAdapter) {
+      const optionKeys = variedKeys(own, (k) => k.startsWith('adapter.') && k !== 'adapter.name');
+      for (const r of own) {
+        const value = r.latest[metric];
+        if (value == null || Number.isNaN(value)) continue;
+        const variant = describe(r.params, optionKeys, 'adapter.');
+        rows.push({
+          runId: r.runId,
+          benchmark,
+          setting: describe(r.params, settingKeys),
+          method: variant === '' ? adapter : `${adapter} (${variant})`,
+          adapter,
+          seed: Number(r.params['train.seed'] ?? r.tags['dalab.seed'] ?? 0),
+          labels: r.params['target.labels'] ?? '0',
+          freeze: adapter === 'finetune' ? (r.params['adapter.freeze'] ?? '0') : '',
+          value,
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+/** Mean, std and 95% CI per group (default: benchmark, setting, method); the group's columns are kept. */
+export function summarise(rows: readonly RunRow[], groupBy: readonly string[] = ['benchmark', 'setting', 'method', 'adapter']): SummaryRow[] {
+  if (rows.length === 0) return [];
+  const table = aq
+    .from(rows as RunRow[])
+    .groupby(...groupBy)
+    .rollup({ values: aq.op.array_agg('value'), seeds: aq.op.array_agg('seed') })
+    .derive({
+      n: aq.escape((d: { values: number[] }) => d.values.length),
+      mean: aq.escape((d: { values: number[] }) => mean(d.values)),
+      std: aq.escape((d: { values: number[] }) => std(d.values)),
+      half: aq.escape((d: { values: number[] }) => ci95HalfWidth(d.values)),
+    })
+    .derive({ ciLow: (d: { mean: number; half: number }) => d.mean - d.half, ciHigh: (d: { mean: number; half: number }) => d.mean + d.half })
+    .orderby(...groupBy);
+  return (table.objects() as (SummaryRow & { values: number[]; half: number })[]).map(({ values: _v, half: _h, ...row }) => ({
+    ...row,
+    benchmark: row.benchmark ?? '',
+    setting: row.setting ?? '',
+    method: row.method ?? '',
+    adapter: row.adapter ?? '',
+    seeds: [...row.seeds].sort((a, b) => a - b),
+  }));
+}
+
+/** Each method against `source` in the same benchmark and setting, paired by seed. */
+export function pairedVsSource(rows: readonly RunRow[], baseline = 'source'): PairedRow[] {
+  if (rows.length === 0) return [];
+  const all = aq.from(rows as RunRow[]);
+  const base = all
+    .filter(aq.escape((d: RunRow) => d.method === baseline))
+    .select('benchmark', 'setting', 'seed', 'value')
+    .rename({ value: 'baseline' })
+    // One baseline value per seed even if source was run twice with the same seed (the first).
+    .groupby('benchmark', 'setting', 'seed')
+    .rollup({ baseline: aq.op.any('baseline') });
+  const joined = all
+    .filter(aq.escape((d: RunRow) => d.method !== baseline))
+    .join(base, [['benchmark', 'setting', 'seed'], ['benchmark', 'setting', 'seed']])
+    .orderby('benchmark', 'setting', 'method', 'seed')
+    .groupby('benchmark', 'setting', 'method')
+    .rollup({ values: aq.op.array_agg('value'), baselines: aq.op.array_agg('baseline'), seeds: aq.op.array_agg('seed') });
+  return (joined.objects() as { benchmark: string; setting: string; method: string; values: number[]; baselines: number[]; seeds: number[] }[]).map((g) => ({
+    benchmark: g.benchmark,
+    setting: g.setting,
+    method: g.method,
+    seeds: g.seeds,
+    ...pairedTTest(g.values, g.baselines),
+  }));
+}

@@ -1,0 +1,123 @@
+/**
+ * Paper tables from the aggregates: accuracy (mean ± std over seeds, in %) per method and
+ * benchmark with the best non-oracle method of each column in bold, and the paired comparison
+ * with `source`. Each as Markdown, LaTeX (booktabs) and HTML.
+ */
+import type { PairedRow, SummaryRow } from './aggregate.js';
+import { methodOrder } from './figures.js';
+
+export interface Table {
+  caption: string;
+  header: string[];
+  /** Cells; a bold cell is { text, bold: true }. */
+  rows: { text: string; bold?: boolean }[][];
+  /** Text columns (left-aligned); the others are right-aligned numbers. */
+  textColumns: number;
+}
+
+const f2 = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(1) : '–');
+
+function column(r: { benchmark: string; setting: string }): string {
+  return r.setting === '' ? r.benchmark : `${r.benchmark} (${r.setting})`;
+}
+
+export function accuracyTable(summary: readonly SummaryRow[]): Table {
+  const columns = [...new Set(summary.map(column))];
+  const methods = methodOrder(summary.map((r) => r.method));
+  const cell = new Map(summary.map((r) => [`${r.method}\u0000${column(r)}`, r]));
+  const best = new Map<string, number>();
+  for (const c of columns) {
+    const means = summary.filter((r) => column(r) === c && r.method !== 'target').map((r) => Math.round(r.mean * 1000));
+    if (means.length > 1) best.set(c, Math.max(...means));
+  }
+  const seeds = [...new Set(summary.map((r) => r.n))].sort((a, b) => a - b).join('/');
+  return {
+    caption: `Target test accuracy (%), mean ± standard deviation over ${seeds} seeds; best non-oracle method of each column in bold${methods.includes('target') ? '; target is the oracle (trained on labelled target data)' : ''}.`,
+    header: ['Method', ...columns],
+    textColumns: 1,
+    rows: methods.map((m) => [
+      { text: m },
+      ...columns.map((c) => {
+        const r = cell.get(`${m}\u0000${c}`);
+        if (r == null) return { text: '–' };
+        return { text: r.n > 1 ? `${f2(r.mean)} ± ${f2(r.std)}` : f2(r.mean), bold: m !== 'target' && best.get(c) === Math.round(r.mean * 1000) };
+      }),
+    ]),
+  };
+}
+
+export function pairedTable(paired: readonly PairedRow[], baseline = 'source'): Table {
+  const sorted = [...paired].sort((a, b) => column(a).localeCompare(column(b)) || methodOrder([a.method, b.method]).indexOf(a.method) - methodOrder([a.method, b.method]).indexOf(b.method));
+  const p = (x: number) => (Number.isNaN(x) ? '–' : x < 0.001 ? '<0.001' : x.toFixed(3));
+  return {
+    caption: `Paired comparison with ${baseline} over the same seeds: difference in target test accuracy (percentage points, mean ± std of the per-seed differences) and the two-sided paired t-test.`,
+    header: ['Benchmark', 'Method', `Δ vs ${baseline} (pp)`, 'pairs', 't', 'p'],
+    textColumns: 2,
+    rows: sorted.map((r) => [
+      { text: column(r) },
+      { text: r.method },
+      { text: `${r.meanDiff >= 0 ? '+' : ''}${f2(r.meanDiff)} ± ${f2(r.stdDiff)}`, bold: r.p < 0.05 },
+      { text: String(r.n) },
+      { text: Number.isFinite(r.t) ? r.t.toFixed(2) : String(r.t) },
+      { text: p(r.p) },
+    ]),
+  };
+}
+
+export function toMarkdown(table: Table): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const lines = [
+    `| ${table.header.map(esc).join(' | ')} |`,
+    `|${table.header.map((_, i) => (i < table.textColumns ? ' :-- ' : ' --: ')).join('|')}|`,
+    ...table.rows.map((row) => `| ${row.map((c) => (c.bold ? `**${esc(c.text)}**` : esc(c.text))).join(' | ')} |`),
+  ];
+  return `${lines.join('\n')}\n\n${table.caption}\n`;
+}
+
+function latexEscape(s: string): string {
+  return s
+    .replace(/\\/g, '\\textbackslash{}')
+    .replace(/([&%$#_{}])/g, '\\$1')
+    .replace(/~/g, '\\textasciitilde{}')
+    .replace(/\^/g, '\\textasciicircum{}')
+    .replace(/±/g, '$\\pm$')
+    .replace(/Δ/g, '$\\Delta$')
+    .replace(/–/g, '--')
+    .replace(/->/g, '$\\to$')
+    .replace(/</g, '$<$');
+}
+
+export function toLatex(table: Table, label: string): string {
+  const align = table.header.map((_, i) => (i < table.textColumns ? 'l' : 'r')).join('');
+  const row = (cells: { text: string; bold?: boolean }[]) => cells.map((c) => (c.bold ? `\\textbf{${latexEscape(c.text)}}` : latexEscape(c.text))).join(' & ') + ' \\\\';
+  return [
+    '% requires \\usepackage{booktabs}',
+    '\\begin{table}[t]',
+    '  \\centering',
+    `  \\caption{${latexEscape(table.caption)}}`,
+    `  \\label{tab:${label}}`,
+    `  \\begin{tabular}{${align}}`,
+    '    \\toprule',
+    `    ${row(table.header.map((text) => ({ text })))}`,
+    '    \\midrule',
+    ...table.rows.map((r) => `    ${row(r)}`),
+    '    \\bottomrule',
+    '  \\end{tabular}',
+    '\\end{table}',
+    '',
+  ].join('\n');
+}
+
+export function toHtml(table: Table): string {
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const cls = (i: number) => (i < table.textColumns ? '' : ' class="num"');
+  return [
+    '<table>',
+    `<caption>${esc(table.caption)}</caption>`,
+    `<thead><tr>${table.header.map((h, i) => `<th${cls(i)}>${esc(h)}</th>`).join('')}</tr></thead>`,
+    '<tbody>',
+    ...table.rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${c.bold ? `<b>${esc(c.text)}</b>` : esc(c.text)}</td>`).join('')}</tr>`),
+    '</tbody>',
+    '</table>',
+  ].join('\n');
+}
