@@ -58,7 +58,8 @@ export const trainSchema = z
 
 export const selectSchema = z
   .object({
-    by: z.enum(['last', 'source-val', 'oracle']).default('source-val'),
+    /** last | source-val (default) | entropy | im | snd (unsupervised validators on unlabelled target) | oracle (labelled target val; reference only). */
+    by: z.enum(['last', 'source-val', 'entropy', 'im', 'snd', 'oracle']).default('source-val'),
   })
   .strict();
 

@@ -24,7 +24,7 @@ import {
   type EmbeddingPoint,
   type Figure,
 } from './figures.js';
-import { accuracyTable, pairedTable, toHtml, toLatex, toMarkdown } from './tables.js';
+import { accuracyTable, pairedTable, selectionTable, toHtml, toLatex, toMarkdown, type SelectionRow } from './tables.js';
 import { reportHtml } from './html.js';
 import { writeFigure } from './render.js';
 import type { Column } from './theme.js';
@@ -217,12 +217,27 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   }
   const accuracy = accuracyTable(summary);
   const pairedT = pairedTable(paired);
+  // Selection gap: the selected checkpoint's accuracy next to the oracle-selected one's.
+  const oracleOf = new Map(runRows(runs, 'final/target_test_acc_oracle').map((r) => [r.runId, r.value]));
+  const selectGroups = new Map<string, SelectionRow & { s: number[]; o: number[] }>();
+  for (const row of rows) {
+    const oracle = oracleOf.get(row.runId);
+    if (oracle == null || Number.isNaN(oracle) || row.adapter === 'target') continue;
+    const selectBy = runById.get(row.runId)!.params['select.by'] ?? 'source-val';
+    const id = `${row.benchmark}\u0000${row.setting}\u0000${row.method}\u0000${selectBy}`;
+    const g = selectGroups.get(id) ?? { benchmark: row.benchmark, setting: row.setting, method: row.method, selectBy, n: 0, selected: 0, oracle: 0, s: [], o: [] };
+    g.s.push(row.value);
+    g.o.push(oracle);
+    selectGroups.set(id, g);
+  }
+  const selection = [...selectGroups.values()].map(({ s, o, ...g }) => ({ ...g, n: s.length, selected: mean(s), oracle: mean(o) }));
+  const selectionT = selectionTable(selection);
   const write = (name: string, text: string) => {
     fs.writeFileSync(path.join(out, name), text);
     files.push(path.join(out, name));
   };
-  write('tables.md', `# Results\n\n${toMarkdown(accuracy)}\n${paired.length > 0 ? toMarkdown(pairedT) : ''}`);
-  write('tables.tex', `${toLatex(accuracy, 'accuracy')}\n${paired.length > 0 ? toLatex(pairedT, 'paired') : ''}`);
+  write('tables.md', `# Results\n\n${toMarkdown(accuracy)}\n${paired.length > 0 ? toMarkdown(pairedT) + '\n' : ''}${selection.length > 0 ? toMarkdown(selectionT) : ''}`);
+  write('tables.tex', `${toLatex(accuracy, 'accuracy')}\n${paired.length > 0 ? toLatex(pairedT, 'paired') + '\n' : ''}${selection.length > 0 ? toLatex(selectionT, 'selection') : ''}`);
   write('runs.csv', aq.from(rows).toCSV());
   write(
     'summary.csv',
@@ -241,6 +256,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
       tables: [
         { title: 'Accuracy', html: toHtml(accuracy) },
         ...(paired.length > 0 ? [{ title: 'Paired comparison with source', html: toHtml(pairedT) }] : []),
+        ...(selection.length > 0 ? [{ title: 'Model selection gap', html: toHtml(selectionT) }] : []),
       ],
       notes: [...notes, ...(skippedText ? [`runs left out${skippedText}`] : [])],
     }),

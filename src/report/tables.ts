@@ -121,3 +121,25 @@ export function toHtml(table: Table): string {
     '</table>',
   ].join('\n');
 }
+
+export interface SelectionRow {
+  benchmark: string;
+  setting: string;
+  method: string;
+  selectBy: string;
+  n: number;
+  selected: number;
+  oracle: number;
+}
+
+/** The honest-selection gap: target accuracy of the checkpoint chosen by select.by vs chosen on labelled target val. */
+export function selectionTable(rows: readonly SelectionRow[]): Table {
+  const sorted = [...rows].sort((a, b) => column(a).localeCompare(column(b)) || methodOrder([a.method, b.method]).indexOf(a.method) - methodOrder([a.method, b.method]).indexOf(b.method));
+  return {
+    caption:
+      'Model selection without target labels: target test accuracy (%) of the checkpoint chosen by select.by, of the one chosen on a labelled target validation split (oracle; reference only), and the gap (oracle - selected, percentage points); means over seeds.',
+    header: ['Benchmark', 'Method', 'select.by', 'selected', 'oracle', 'gap (pp)', 'seeds'],
+    textColumns: 3,
+    rows: sorted.map((r) => [{ text: column(r) }, { text: r.method }, { text: r.selectBy }, { text: f2(r.selected) }, { text: f2(r.oracle) }, { text: f2(r.oracle - r.selected) }, { text: String(r.n) }]),
+  };
+}

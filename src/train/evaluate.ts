@@ -65,3 +65,17 @@ export async function evaluate(predict: (x: tf.Tensor4D) => tf.Tensor2D, set: Im
   });
   return { accuracy: set.count === 0 ? NaN : hits / set.count, perClass, ece: expectedCalibrationError(confidence, correct), count: set.count, confusion };
 }
+
+/** Softmax outputs [count, numClasses] row-major, batch by batch (labels are not read). */
+export async function predictProbabilities(predict: (x: tf.Tensor4D) => tf.Tensor2D, set: ImageSet, numClasses: number, batchSize = 256): Promise<Float32Array> {
+  const out = new Float32Array(set.count * numClasses);
+  let offset = 0;
+  for (const batch of sequentialBatches(set, batchSize)) {
+    const probs = tf.tidy(() => tf.softmax(predict(batch.x)));
+    batch.x.dispose();
+    out.set((await probs.data()) as Float32Array, offset * numClasses);
+    probs.dispose();
+    offset += batch.labels.length;
+  }
+  return out;
+}

@@ -12,7 +12,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { DomainSplits, TargetSplits } from '../data/splits.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { Adapter } from './adapter.js';
-import { evaluate, type Evaluation } from './evaluate.js';
+import { evaluate, predictProbabilities, type Evaluation } from './evaluate.js';
+import { validatorScores } from './validators.js';
+import { subset } from '../data/types.js';
+import seedrandom from 'seedrandom';
 import { Stepper } from './step.js';
 import { snapshot, restore } from './checkpoint.js';
 
@@ -36,6 +39,18 @@ export interface LoopResult {
   /** Target test accuracy of the checkpoint chosen on labelled target validation (reference only). */
   oracleTargetTestAcc: number;
   targetTestEvaluation: Evaluation;
+}
+
+/** `count` indices of a set of `total`, drawn once with a fixed seed (the same images every run). */
+export function validatorPool(total: number, count: number): number[] {
+  const order = Array.from({ length: total }, (_, i) => i);
+  const rng = seedrandom('dalab/validator-pool');
+  const n = Math.min(count, total);
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(rng() * (total - i));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order.slice(0, n).sort((a, b) => a - b);
 }
 
 export function defaultEvalEvery(steps: number): number {
@@ -92,8 +107,13 @@ export async function runLoop(
   let last: Record<string, number> = {};
   let lastTargetEval: Evaluation | null = null;
 
+  // Unlabelled target images the validators score (a fixed seeded sample of the training pool).
+  const pool = validatorPool(target.train.count, 1000);
+  const unlabelled = subset(target.train, pool);
+
   const evaluateAll = async (step: number) => {
     const predict = (x: tf.Tensor4D) => adapter.predict(x);
+    const scores = validatorScores(await predictProbabilities(predict, unlabelled, numClasses), unlabelled.count, numClasses);
     const sourceVal = await evaluate(predict, source.val, numClasses);
     const sourceTest = await evaluate(predict, source.test, numClasses);
     const targetVal = await evaluate(predict, target.val, numClasses);
@@ -106,12 +126,15 @@ export async function runLoop(
       target_test_acc: targetTest.accuracy,
       target_test_ece: targetTest.ece,
       'select/source-val': sourceVal.accuracy,
+      'select/entropy': scores.entropy,
+      'select/im': scores.im,
+      'select/snd': scores.snd,
     };
     targetTest.perClass.forEach((acc, k) => (metrics[`target_test_acc/class_${k}`] = acc));
     observer.onEvaluation?.(step, metrics);
     last = metrics;
 
-    const score = selectBy === 'last' ? step : selectBy === 'oracle' ? targetVal.accuracy : sourceVal.accuracy;
+    const score = selectBy === 'last' ? step : selectBy === 'oracle' ? targetVal.accuracy : metrics[`select/${selectBy}`]!;
     if (best == null || score > best.score) {
       if (best?.weights != null) tf.dispose(best.weights);
       // The last evaluation needs no copy: those weights are the final ones anyway.

@@ -5,6 +5,7 @@ import test from 'ava';
 import { MlflowClient } from '../../src/tracking/mlflow-client.js';
 import { dalab, tempDir, ROOT } from '../helpers.js';
 import { MlflowServer, mlflowRequired, SKIP_MESSAGE } from '../mlflow-server.js';
+import { writeStore } from '../report/store.js';
 
 const serverTest = mlflowRequired ? test.serial : test.serial.skip;
 if (!mlflowRequired) console.log(SKIP_MESSAGE);
@@ -52,7 +53,9 @@ serverTest('a run tracked on a real MLflow server reads back: params, metric his
   t.is(acc.find((m) => Number(m.step) === 20)!.value, summary.metrics.target_test_acc_last);
   t.is((await client.metricHistory(summary.runId, 'target_test_acc/class_3')).length, 2);
   const top = (await client.listArtifacts(summary.runId)).map((f) => f.path).sort();
-  t.deepEqual(top, ['checkpoint', 'confusion_matrix.json', 'domain_distance.json', 'features', 'quickstart.yaml', 'resolved-config.yaml']);
+  t.deepEqual(top, ['checkpoint', 'confusion_matrix.json', 'domain_distance.json', 'features', 'figures', 'quickstart.yaml', 'resolved-config.yaml']);
+  const figures = (await client.listArtifacts(summary.runId, 'figures')).map((f) => f.path).sort();
+  t.deepEqual(figures, ['png', 'svg', 'vl.json'].flatMap((ext) => [`figures/confusion_matrix.${ext}`, `figures/learning_curve.${ext}`]).sort());
   const encoder = (await client.listArtifacts(summary.runId, 'checkpoint/encoder')).map((f) => f.path).sort();
   t.deepEqual(encoder, ['checkpoint/encoder/model.json', 'checkpoint/encoder/weights.bin']);
   // Credentials: never in params, tags, artifacts or output.
@@ -118,4 +121,28 @@ serverTest('kill the server mid-run: the run completes offline, sync delivers ev
   t.is(again.delivered.length, 0);
   t.is(again.skipped.length, 1);
   t.is((await client.searchRuns([experiment.experiment_id])).length, 1);
+});
+
+serverTest('dalab report reads an MLflow server like the offline store: same tables and figures', async (t) => {
+  const store = tempDir('dalab-report-store-');
+  const runs = [0, 1, 2, 3, 4].flatMap((seed) => [
+    { adapter: 'source', seed, acc: 0.6 + 0.01 * seed, artifacts: true },
+    { adapter: 'distill', seed, acc: 0.66 + 0.007 * seed, artifacts: true },
+  ]);
+  await writeStore(store, 'report-server', runs);
+  t.is(dalab(['sync', store, '--to', uri]).status, 0);
+  const local = path.join(tempDir('dalab-report-'), 'local');
+  const remote = path.join(tempDir('dalab-report-'), 'remote');
+  const a = dalab(['report', '--from', `file:${store}`, '--experiment', 'report-server', '--out', local, '--json']);
+  const b = dalab(['report', '--from', uri, '--experiment', 'report-server', '--out', remote, '--json']);
+  t.is(a.status, 0, a.stderr);
+  t.is(b.status, 0, b.stderr);
+  const figures = (r: { stdout: string }) => (JSON.parse(r.stdout.trim().split('\n').pop()!) as { figures: string[] }).figures;
+  t.deepEqual(figures(b), figures(a));
+  t.true(figures(b).includes('embedding') && figures(b).includes('confusion_matrix'), 'artifacts came from the server');
+  for (const file of ['tables.md', 'tables.tex', 'summary.csv']) t.is(fs.readFileSync(path.join(remote, file), 'utf8'), fs.readFileSync(path.join(local, file), 'utf8'), file);
+  for (const name of figures(a)) {
+    const data = (dir: string) => (JSON.parse(fs.readFileSync(path.join(dir, `${name}.vl.json`), 'utf8')) as { data?: { values: unknown[] } }).data?.values;
+    t.deepEqual(data(remote), data(local), `${name} data`);
+  }
 });
