@@ -1,10 +1,26 @@
 /**
- * `dalab sweep`: every combination of the file's `sweep:` axes, one after another in this process,
- * under one parent run (each combination a child run, tagged mlflow.parentRunId). A failing
- * combination does not stop the others; it is listed in the summary.
- * (Worker processes, resuming and Slurm arrays come later: see the issue tracker.)
+ * `dalab sweep`: every combination of the file's `sweep:` axes under one parent run (each
+ * combination a child run, tagged mlflow.parentRunId).
+ *
+ * - Resumable: the parent is found again by the hash of the resolved file (`dalab.sweep_hash`);
+ *   a combination whose config hash (`dalab.config_hash`) already has a FINISHED child is
+ *   skipped; a child left RUNNING by a killed sweep is marked KILLED and its combination rerun.
+ * - Workers: with --workers N > 1 each combination runs in its own process
+ *   (`dalab sweep FILE --index i --parent ID`), N at a time; a worker dies with its sweep (IPC
+ *   disconnect), so a killed sweep leaves no orphan training. Each worker's log is kept under
+ *   .dalab/sweeps/<parent>/<i>.log. --gpus 0,1 gives worker k the GPU gpus[k] (CUDA_VISIBLE_DEVICES).
+ * - --index i --parent ID runs one combination (what a worker or a Slurm array task runs); the
+ *   task that completes the set marks the parent FINISHED.
+ * - --emit slurm writes an array job script whose task i runs --index i.
+ * A failing combination does not stop the others; it is listed in the summary.
  */
-import { readExperimentFile, parseSetArgument, setDotted, validateExperiment, flattenConfig } from '../config/load.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import cliProgress from 'cli-progress';
+import { readExperimentFile, parseSetArgument, setDotted, validateExperiment, flattenConfig, configHash } from '../config/load.js';
 import { expandSweep, type SweepPoint } from '../config/sweep.js';
 import type { RawConfig } from '../config/load.js';
 import type { Tracker } from '../tracking/tracker.js';
@@ -13,8 +29,10 @@ import { experimentName, trackingUri } from '../tracking/resolve.js';
 import type { ProgressReporter } from './progress.js';
 import { ExperimentRunner, TrainingFailure, type RunSummary } from './run-experiment.js';
 import type { RunRecord } from '../report/summary.js';
+import { UserError, messages } from '../messages.js';
 
 export interface SweepRun {
+  index: number;
   runId: string;
   status: 'FINISHED' | 'FAILED';
   overrides: Record<string, unknown>;
@@ -25,8 +43,13 @@ export interface SweepRun {
 export interface SweepSummary {
   parentRunId: string;
   experiment: string;
+  /** Combinations in the sweep. */
+  size: number;
+  /** Combinations run by this invocation. */
   runs: SweepRun[];
   failed: SweepRun[];
+  /** Indices of combinations already finished by an earlier invocation (skipped). */
+  skipped: number[];
   records: RunRecord[];
 }
 
@@ -40,9 +63,13 @@ function groupKey(overrides: Record<string, unknown>): string {
 
 export interface PreparedSweep {
   file: string;
+  sets: readonly string[];
   raw: RawConfig;
-  points: (SweepPoint & { config: ExperimentConfig })[];
+  points: (SweepPoint & { config: ExperimentConfig; hash: string })[];
   tracker: Tracker;
+  experiment: string;
+  /** Identifies this sweep (file contents after --set) across invocations. */
+  sweepHash: string;
 }
 
 /**
@@ -55,42 +82,227 @@ export function prepareSweep(runner: ExperimentRunner, file: string, sets: reado
     const { key, value } = parseSetArgument(arg);
     raw = setDotted(raw, key, value);
   }
-  validateExperiment(raw, file);
-  const points = expandSweep(raw).map((p) => ({ ...p, config: validateExperiment(p.raw, file) }));
+  const base = validateExperiment(raw, file);
+  const points = expandSweep(raw).map((p) => {
+    const config = validateExperiment(p.raw, file);
+    return { ...p, config, hash: configHash(config) };
+  });
   const prepared = points.map((p) => runner.prepare(p.config, file));
-  return { file, raw, points, tracker: prepared[0]!.tracker };
+  const { tracking: _tracking, ...identity } = raw;
+  const sweepHash = createHash('sha256').update(JSON.stringify([identity, points.map((p) => p.hash)])).digest('hex').slice(0, 16);
+  return { file, sets, raw, points, tracker: prepared[0]!.tracker, experiment: experimentName(base), sweepHash };
 }
 
-export async function runSweep(runner: ExperimentRunner, sweep: PreparedSweep, backend: string, progress: ProgressReporter): Promise<SweepSummary> {
-  const { file, raw, points, tracker } = sweep;
-  const first: ExperimentConfig = points[0]!.config;
-  const experiment = experimentName(first);
-  const parent = await tracker.startRun({
+/** The sweep's parent run: found again (and reopened) when an earlier invocation created it. */
+export async function openParent(sweep: PreparedSweep): Promise<{ parentRunId: string; resumed: boolean }> {
+  const { tracker, experiment, points, raw, file } = sweep;
+  const existing = await tracker.findRuns(experiment, { 'dalab.sweep': 'parent', 'dalab.sweep_hash': sweep.sweepHash });
+  if (existing.length > 0) {
+    const parent = existing[0]!;
+    if (parent.status !== 'RUNNING') await tracker.setRunStatus(parent.runId, 'RUNNING');
+    return { parentRunId: parent.runId, resumed: true };
+  }
+  const first = points[0]!.config;
+  const run = await tracker.startRun({
     experiment,
     runName: `${first.name}-sweep`,
-    tags: { 'dalab.sweep': 'parent', 'dalab.sweep_size': String(points.length), 'mlflow.source.name': file },
+    tags: { 'dalab.sweep': 'parent', 'dalab.sweep_size': String(points.length), 'dalab.sweep_hash': sweep.sweepHash, 'mlflow.source.name': file },
   });
-  parent.logParams({ ...flattenConfig({ sweep: raw['sweep'] ?? {} }), 'tracking.uri': trackingUri(first) });
+  run.logParams({ ...flattenConfig({ sweep: raw['sweep'] ?? {} }), 'tracking.uri': trackingUri(first) });
+  await run.flush();
+  return { parentRunId: run.runId, resumed: false };
+}
+
+/** Config hashes of the parent's FINISHED children; RUNNING children of `stale` hashes are marked KILLED. */
+async function finishedHashes(sweep: PreparedSweep, parentRunId: string, stale: ReadonlySet<string>): Promise<Set<string>> {
+  const children = await sweep.tracker.findRuns(sweep.experiment, { 'mlflow.parentRunId': parentRunId });
+  const done = new Set<string>();
+  for (const c of children) if (c.status === 'FINISHED' && c.tags['dalab.config_hash'] != null) done.add(c.tags['dalab.config_hash']);
+  for (const c of children) {
+    const hash = c.tags['dalab.config_hash'];
+    if (c.status === 'RUNNING' && hash != null && stale.has(hash)) await sweep.tracker.setRunStatus(c.runId, 'KILLED');
+  }
+  return done;
+}
+
+async function closeParentIfComplete(sweep: PreparedSweep, parentRunId: string): Promise<boolean> {
+  const done = await finishedHashes(sweep, parentRunId, new Set());
+  if (!sweep.points.every((p) => done.has(p.hash))) return false;
+  await sweep.tracker.setRunStatus(parentRunId, 'FINISHED');
+  return true;
+}
+
+function toSweepRun(index: number, point: SweepPoint, summary: RunSummary): SweepRun {
+  const run: SweepRun = { index, runId: summary.runId, status: summary.status, overrides: point.overrides, metrics: summary.metrics };
+  if (summary.error != null) run.error = summary.error;
+  return run;
+}
+
+async function runInProcess(runner: ExperimentRunner, sweep: PreparedSweep, index: number, parentRunId: string, backend: string, progress: ProgressReporter): Promise<RunSummary> {
+  const point = sweep.points[index]!;
+  try {
+    return await runner.run(point.config, { file: sweep.file, backend, progress, parentRunId });
+  } catch (error) {
+    if (!(error instanceof TrainingFailure)) throw error;
+    return error.summary;
+  }
+}
+
+/** One combination (a worker's or a Slurm task's job). Returns null when it had already finished. */
+export async function runSweepIndex(runner: ExperimentRunner, sweep: PreparedSweep, index: number, parentRunId: string, backend: string, progress: ProgressReporter): Promise<RunSummary | null> {
+  if (!Number.isInteger(index) || index < 0 || index >= sweep.points.length) throw new UserError(messages.badSweepIndex(String(index), sweep.points.length));
+  const point = sweep.points[index]!;
+  const done = await finishedHashes(sweep, parentRunId, new Set([point.hash]));
+  if (done.has(point.hash)) return null;
+  const summary = await runInProcess(runner, sweep, index, parentRunId, backend, progress);
+  await closeParentIfComplete(sweep, parentRunId);
+  return summary;
+}
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/dalab.js');
+
+export interface SweepOptions {
+  workers: number;
+  gpus?: string[];
+  /** The --backend the user gave (workers get the same). */
+  backendFlag?: string;
+}
+
+/** Runs one combination in a worker process; resolves with its summary (a FAILED one if the process died). */
+function runInWorker(sweep: PreparedSweep, index: number, parentRunId: string, options: SweepOptions, slot: number, logDir: string): Promise<RunSummary> {
+  const args = [...(options.backendFlag != null ? ['--backend', options.backendFlag] : []), 'sweep', sweep.file, ...sweep.sets.flatMap((s) => ['--set', s]), '--index', String(index), '--parent', parentRunId, '--json', '--worker'];
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (options.gpus != null && options.gpus.length > 0) env['CUDA_VISIBLE_DEVICES'] = options.gpus[slot % options.gpus.length]!;
+  const log = fs.openSync(path.join(logDir, `${index}.log`), 'w');
+  return new Promise((resolve) => {
+    const child = fork(BIN, args, { stdio: ['ignore', 'pipe', log, 'ipc'], env });
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      fs.writeSync(log, chunk);
+    });
+    child.on('exit', (code, signal) => {
+      fs.closeSync(log);
+      const last = stdout.trim().split('\n').pop() ?? '';
+      try {
+        const parsed = JSON.parse(last) as RunSummary | { skipped: true };
+        if ('runId' in parsed) return resolve(parsed);
+      } catch {
+        // no summary: the worker died
+      }
+      resolve({
+        runId: '',
+        experiment: sweep.experiment,
+        adapter: sweep.points[index]!.config.adapter.name,
+        status: 'FAILED',
+        error: `worker exited with ${signal ?? `code ${code}`} (log: ${path.join(logDir, `${index}.log`)})`,
+        backend: '',
+        metrics: {},
+        outDir: '',
+      });
+    });
+  });
+}
+
+export async function runSweep(runner: ExperimentRunner, sweep: PreparedSweep, backend: string, progress: ProgressReporter, options: SweepOptions = { workers: 1 }): Promise<SweepSummary> {
+  const { points } = sweep;
+  const { parentRunId, resumed } = await openParent(sweep);
+  const done = await finishedHashes(sweep, parentRunId, new Set(points.map((p) => p.hash)));
+  const todo = points.map((_, i) => i).filter((i) => !done.has(points[i]!.hash));
+  const skipped = points.map((_, i) => i).filter((i) => done.has(points[i]!.hash));
+  if (resumed) progress.status(`sweep ${parentRunId}: resuming, ${skipped.length} of ${points.length} combinations already finished`);
 
   const runs: SweepRun[] = [];
-  const records: RunRecord[] = [];
-  for (const [i, point] of points.entries()) {
-    progress.status(`sweep ${i + 1}/${points.length}: ${JSON.stringify(point.overrides)}`);
-    let summary: RunSummary;
-    try {
-      summary = await runner.run(point.config, { file, backend, progress, parentRunId: parent.runId });
-    } catch (error) {
-      if (!(error instanceof TrainingFailure)) throw error;
-      summary = error.summary;
+  const workers = Math.max(1, Math.min(options.workers, todo.length));
+  if (workers <= 1) {
+    for (const [k, i] of todo.entries()) {
+      progress.status(`sweep ${k + 1}/${todo.length} (combination ${i}): ${JSON.stringify(points[i]!.overrides)}`);
+      runs.push(toSweepRun(i, points[i]!, await runInProcess(runner, sweep, i, parentRunId, backend, progress)));
     }
-    const run: SweepRun = { runId: summary.runId, status: summary.status, overrides: point.overrides, metrics: summary.metrics };
-    if (summary.error != null) run.error = summary.error;
-    runs.push(run);
-    if (summary.status === 'FINISHED') {
-      records.push({ adapter: point.config.adapter.name, seed: point.config.train.seed, group: groupKey(point.overrides), metrics: summary.metrics });
-    }
+  } else {
+    const logDir = path.resolve('.dalab', 'sweeps', parentRunId);
+    fs.mkdirSync(logDir, { recursive: true });
+    progress.status(`sweep ${parentRunId}: ${todo.length} combinations on ${workers} workers (${backend}); logs in ${logDir}`);
+    const bar = process.stderr.isTTY
+      ? new cliProgress.SingleBar({ stream: process.stderr, format: 'sweep |{bar}| {value}/{total} runs | {failed} failed | elapsed {duration_formatted} | eta {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic)
+      : null;
+    bar?.start(todo.length, 0, { failed: 0 });
+    let next = 0;
+    const worker = async (slot: number) => {
+      while (next < todo.length) {
+        const i = todo[next++]!;
+        const summary = await runInWorker(sweep, i, parentRunId, options, slot, logDir);
+        const run = toSweepRun(i, points[i]!, summary);
+        runs.push(run);
+        const failed = runs.filter((r) => r.status === 'FAILED').length;
+        if (bar != null) bar.update(runs.length, { failed });
+        else {
+          const acc = run.metrics['target_test_acc'];
+          progress.status(`sweep ${runs.length}/${todo.length}: combination ${i} ${JSON.stringify(run.overrides)} ${run.status}${acc != null ? ` target_test_acc ${(100 * acc).toFixed(2)}%` : ''}${run.error != null ? ` (${run.error})` : ''}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: workers }, (_, slot) => worker(slot)));
+    bar?.stop();
+    runs.sort((a, b) => a.index - b.index);
   }
   const failed = runs.filter((r) => r.status === 'FAILED');
-  await parent.end(failed.length === runs.length ? 'FAILED' : 'FINISHED');
-  return { parentRunId: parent.runId, experiment, runs, failed, records };
+  const complete = await closeParentIfComplete(sweep, parentRunId);
+  if (!complete) await sweep.tracker.setRunStatus(parentRunId, failed.length > 0 && failed.length === runs.length ? 'FAILED' : 'FINISHED');
+  const records: RunRecord[] = runs
+    .filter((r) => r.status === 'FINISHED')
+    .map((r) => ({ adapter: points[r.index]!.config.adapter.name, seed: points[r.index]!.config.train.seed, group: groupKey(r.overrides), metrics: r.metrics }));
+  return { parentRunId, experiment: sweep.experiment, size: points.length, runs, failed, skipped, records };
+}
+
+export interface SlurmOptions {
+  partition?: string;
+  gpusPerTask?: number;
+  cpusPerTask?: number;
+  time?: string;
+  /** Where the script goes (default: ./<file stem>.slurm.sh). */
+  out?: string;
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Writes a Slurm array job script: task i runs `dalab sweep FILE --index i --parent PARENT`. */
+export async function emitSlurm(sweep: PreparedSweep, options: SlurmOptions, backendFlag?: string): Promise<{ script: string; parentRunId: string; tasks: number }> {
+  const { parentRunId } = await openParent(sweep);
+  const n = sweep.points.length;
+  const stem = path.basename(sweep.file).replace(/\.ya?ml$/, '');
+  const script = path.resolve(options.out ?? `${stem}.slurm.sh`);
+  const logs = path.resolve('.dalab', 'slurm');
+  fs.mkdirSync(logs, { recursive: true });
+  const command = [
+    shellQuote(process.execPath),
+    shellQuote(BIN),
+    ...(backendFlag != null ? ['--backend', shellQuote(backendFlag)] : []),
+    'sweep',
+    shellQuote(path.resolve(sweep.file)),
+    ...sweep.sets.flatMap((s) => ['--set', shellQuote(s)]),
+    '--index',
+    '"$SLURM_ARRAY_TASK_ID"',
+    '--parent',
+    shellQuote(parentRunId),
+  ].join(' ');
+  const lines = [
+    '#!/bin/bash',
+    `#SBATCH --job-name=dalab-${stem}`,
+    `#SBATCH --array=0-${n - 1}`,
+    `#SBATCH --output=${logs}/%A_%a.log`,
+    ...(options.partition != null ? [`#SBATCH --partition=${options.partition}`] : []),
+    ...(options.gpusPerTask != null ? [`#SBATCH --gpus-per-task=${options.gpusPerTask}`] : []),
+    ...(options.cpusPerTask != null ? [`#SBATCH --cpus-per-task=${options.cpusPerTask}`] : []),
+    ...(options.time != null ? [`#SBATCH --time=${options.time}`] : []),
+    `# dalab sweep ${path.basename(sweep.file)}: ${n} combinations, parent run ${parentRunId} (experiment '${sweep.experiment}', tracking ${sweep.tracker.uri})`,
+    '# Task i runs combination i; a combination already finished under the parent is skipped, so the array can be resubmitted.',
+    'set -euo pipefail',
+    `cd ${shellQuote(process.cwd())}`,
+    ...(process.env['MLFLOW_TRACKING_URI'] != null ? [`export MLFLOW_TRACKING_URI=${shellQuote(process.env['MLFLOW_TRACKING_URI'])}`] : []),
+    `exec ${command}`,
+    '',
+  ];
+  fs.writeFileSync(script, lines.join('\n'), { mode: 0o755 });
+  return { script, parentRunId, tasks: n };
 }

@@ -11,8 +11,9 @@ import { StderrProgress } from '../app/progress.js';
 import { probeBackends, selectBackend, type BackendName } from '../backend/backends.js';
 import { machineDescription, runBench, type BenchResult } from '../app/bench.js';
 import { formatBenchHeader, formatBenchRow, formatRatios } from './format.js';
-import { prepareSweep, runSweep } from '../app/sweep.js';
+import { emitSlurm, prepareSweep, runSweep, runSweepIndex } from '../app/sweep.js';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { syncStore } from '../tracking/sync.js';
 import { MlflowClient } from '../tracking/mlflow-client.js';
@@ -81,27 +82,95 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('sweep')
-    .description("every combination of the file's sweep: axes (one parent run, a child run each)")
+    .description("every combination of the file's sweep: axes (one parent run, a child run each; rerun to resume)")
     .argument('<file>', 'experiment YAML file with a sweep: block')
     .option('--set <key=value>', 'override a dotted key before expansion (repeatable)', collect, [])
+    .option('--workers <n>', 'worker processes (default: the core count)', (v) => Number(v))
+    .option('--gpus <list>', 'comma-separated GPU ids; worker k gets gpus[k] through CUDA_VISIBLE_DEVICES (default workers: one per GPU)')
+    .option('--index <i>', 'run only combination i (0-based) as a child of --parent (what a worker or a Slurm task runs)', (v) => Number(v))
+    .option('--parent <runId>', 'the parent run of --index')
+    .option('--emit <kind>', "write a cluster job script instead of running: 'slurm' (an array job, task i runs --index i)")
+    .option('--partition <p>', 'Slurm partition (with --emit slurm)')
+    .option('--gpus-per-task <g>', 'Slurm GPUs per task (with --emit slurm)', (v) => Number(v))
+    .option('--cpus-per-task <c>', 'Slurm CPUs per task (with --emit slurm)', (v) => Number(v))
+    .option('--time <t>', 'Slurm time limit, e.g. 02:00:00 (with --emit slurm)')
+    .option('--script <path>', 'where --emit writes the script (default ./<file>.slurm.sh)')
+    .option('--worker', 'internal: run as a worker of a sweep (exit with it)')
     .option('--json', 'print one JSON object as the last stdout line')
-    .action(async (file: string, opts: { set: string[]; json?: boolean }) => {
-      const runner = createContainer().get(ExperimentRunner);
-      const prepared = prepareSweep(runner, file, opts.set);
-      const backend = await selectBackend(program.opts<{ backend?: string }>().backend);
-      const progress = new StderrProgress();
-      progress.status(`dalab ${DALAB_VERSION}: backend ${backend}`);
-      const summary = await runSweep(runner, prepared, backend, progress);
-      if (opts.json) {
-        const { records: _records, ...contract } = summary;
-        process.stdout.write(JSON.stringify(contract) + '\n');
-      } else {
-        process.stdout.write(`sweep ${summary.parentRunId} (${summary.experiment}): ${summary.runs.length - summary.failed.length} finished, ${summary.failed.length} failed\n\n`);
-        process.stdout.write(formatSummary(summarise(summary.records)) + '\n');
-        for (const f of summary.failed) process.stdout.write(`failed: ${JSON.stringify(f.overrides)}: ${f.error}\n`);
-      }
-      if (summary.failed.length > 0) exitCode = 1;
-    });
+    .action(
+      async (
+        file: string,
+        opts: {
+          set: string[];
+          workers?: number;
+          gpus?: string;
+          index?: number;
+          parent?: string;
+          emit?: string;
+          partition?: string;
+          gpusPerTask?: number;
+          cpusPerTask?: number;
+          time?: string;
+          script?: string;
+          worker?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        // A worker dies with its sweep (bin/dalab.js watches the IPC channel from the start).
+        if (opts.worker && process.send != null && !process.connected) process.exit(137);
+        const backendFlag = program.opts<{ backend?: string }>().backend;
+        const runner = createContainer().get(ExperimentRunner);
+        const prepared = prepareSweep(runner, file, opts.set);
+        const gpus = opts.gpus?.split(',').map((g) => g.trim()).filter((g) => g !== '');
+        if (opts.workers != null && (!Number.isInteger(opts.workers) || opts.workers < 1)) throw new UserError(messages.badWorkers(String(opts.workers)));
+        if ((opts.index != null) !== (opts.parent != null)) throw new UserError(messages.indexNeedsParent());
+        if (opts.emit != null) {
+          if (opts.emit !== 'slurm') throw new UserError(messages.badEmit(opts.emit));
+          const emitted = await emitSlurm(
+            prepared,
+            {
+              ...(opts.partition != null ? { partition: opts.partition } : {}),
+              ...(opts.gpusPerTask != null ? { gpusPerTask: opts.gpusPerTask } : {}),
+              ...(opts.cpusPerTask != null ? { cpusPerTask: opts.cpusPerTask } : {}),
+              ...(opts.time != null ? { time: opts.time } : {}),
+              ...(opts.script != null ? { out: opts.script } : {}),
+            },
+            backendFlag,
+          );
+          if (opts.json) process.stdout.write(JSON.stringify(emitted) + '\n');
+          else process.stdout.write(`wrote ${emitted.script}: a Slurm array of ${emitted.tasks} tasks under parent run ${emitted.parentRunId}\nsubmit with: sbatch ${emitted.script}\n`);
+          return;
+        }
+        const backend = await selectBackend(backendFlag);
+        const progress = new StderrProgress();
+        if (opts.index != null) {
+          const summary = await runSweepIndex(runner, prepared, opts.index, opts.parent!, backend, progress);
+          if (summary == null) {
+            process.stderr.write(`sweep: combination ${opts.index} already finished under ${opts.parent}; skipped\n`);
+            if (opts.json) process.stdout.write(JSON.stringify({ skipped: true, index: opts.index }) + '\n');
+            return;
+          }
+          if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
+          else printRunSummary(summary);
+          if (summary.status !== 'FINISHED') exitCode = 1;
+          return;
+        }
+        progress.status(`dalab ${DALAB_VERSION}: backend ${backend}`);
+        const workers = opts.workers ?? (gpus != null && gpus.length > 0 ? gpus.length : os.availableParallelism());
+        const summary = await runSweep(runner, prepared, backend, progress, { workers, ...(gpus != null ? { gpus } : {}), ...(backendFlag != null ? { backendFlag } : {}) });
+        if (opts.json) {
+          const { records: _records, ...contract } = summary;
+          process.stdout.write(JSON.stringify(contract) + '\n');
+        } else {
+          const finished = summary.runs.length - summary.failed.length;
+          process.stdout.write(`sweep ${summary.parentRunId} (${summary.experiment}): ${finished} finished, ${summary.failed.length} failed${summary.skipped.length > 0 ? `, ${summary.skipped.length} already finished earlier (skipped)` : ''} of ${summary.size}\n\n`);
+          if (summary.records.length > 0) process.stdout.write(formatSummary(summarise(summary.records)) + '\n');
+          if (summary.skipped.length > 0) process.stdout.write(`all ${summary.size} runs: dalab report --parent ${summary.parentRunId} --out DIR\n`);
+          for (const f of summary.failed) process.stdout.write(`failed: combination ${f.index} ${JSON.stringify(f.overrides)}: ${f.error}\n`);
+        }
+        if (summary.failed.length > 0) exitCode = 1;
+      },
+    );
 
   program
     .command('sync')

@@ -18,9 +18,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import type { MetricPoint, RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
+import type { MetricPoint, RunInfo, RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
 
 const STATUS_CODE: Record<RunStatus, number> = { RUNNING: 1, FINISHED: 3, FAILED: 4, KILLED: 5 };
+const STATUS_NAME: Record<string, string> = { '1': 'RUNNING', '2': 'SCHEDULED', '3': 'FINISHED', '4': 'FAILED', '5': 'KILLED' };
 
 function yamlValue(value: string | number | null): string {
   if (value === null) return 'null';
@@ -135,6 +136,47 @@ export class FileStoreTracker implements Tracker {
       });
       return String(id);
     }
+  }
+
+  /** The folder of each active run of the experiment (none when the experiment does not exist). */
+  private runDirs(experiment?: string): string[] {
+    if (!fs.existsSync(this.root)) return [];
+    const dirs: string[] = [];
+    for (const entry of fs.readdirSync(this.root, { withFileTypes: true })) {
+      const expMeta = path.join(this.root, entry.name, 'meta.yaml');
+      if (!entry.isDirectory() || !fs.existsSync(expMeta)) continue;
+      const meta = readMeta(expMeta);
+      if (meta['lifecycle_stage'] === 'deleted' || (experiment != null && meta['name'] !== experiment)) continue;
+      for (const run of fs.readdirSync(path.join(this.root, entry.name), { withFileTypes: true })) {
+        const dir = path.join(this.root, entry.name, run.name);
+        if (run.isDirectory() && fs.existsSync(path.join(dir, 'meta.yaml')) && readMeta(path.join(dir, 'meta.yaml'))['lifecycle_stage'] !== 'deleted') dirs.push(dir);
+      }
+    }
+    return dirs;
+  }
+
+  async findRuns(experiment: string, tags: Record<string, string>): Promise<RunInfo[]> {
+    const found: RunInfo[] = [];
+    for (const dir of this.runDirs(experiment)) {
+      const runTags: Record<string, string> = {};
+      for (const key of listFiles(path.join(dir, 'tags'))) runTags[key] = fs.readFileSync(path.join(dir, 'tags', ...key.split('/')), 'utf8');
+      if (!Object.entries(tags).every(([k, v]) => runTags[k] === v)) continue;
+      const meta = readMeta(path.join(dir, 'meta.yaml'));
+      found.push({ runId: meta['run_id'] ?? path.basename(dir), status: STATUS_NAME[meta['status'] ?? '1'] ?? 'RUNNING', tags: runTags });
+    }
+    return found;
+  }
+
+  async setRunStatus(runId: string, status: RunStatus): Promise<void> {
+    const dir = this.runDirs().find((d) => path.basename(d) === runId);
+    if (dir == null) throw new Error(`no run ${runId} in ${this.root}`);
+    const file = path.join(dir, 'meta.yaml');
+    const meta: Record<string, string | number | null> = readMeta(file);
+    for (const key of ['start_time', 'source_type', 'status']) if (meta[key] != null && /^\d+$/.test(String(meta[key]))) meta[key] = Number(meta[key]);
+    meta['status'] = STATUS_CODE[status];
+    meta['end_time'] = status === 'RUNNING' ? null : Date.now();
+    if (meta['tags'] === 'null') meta['tags'] = null;
+    writeMeta(file, meta);
   }
 
   async startRun(start: RunStart): Promise<TrackedRun> {

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MlflowClient, type MlflowKeyValue, type MlflowMetric } from './mlflow-client.js';
-import type { RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
+import type { RunInfo, RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
 import { checkKey, FileStoreTracker, listFiles } from './file-store.js';
 
 const FLUSH_INTERVAL_MS = 3000;
@@ -32,6 +32,20 @@ export class MlflowServerTracker implements Tracker {
     clientRetries?: number,
   ) {
     this.client = new MlflowClient(uri, clientRetries != null ? { retries: clientRetries } : {});
+  }
+
+  async findRuns(experiment: string, tags: Record<string, string>): Promise<RunInfo[]> {
+    const found = await this.client.getExperimentByName(experiment);
+    if (found == null) return [];
+    const filter = Object.entries(tags)
+      .map(([k, v]) => `tags."${k}" = '${v.replace(/'/g, "\\'")}'`)
+      .join(' and ');
+    const runs = await this.client.searchRuns([found.experiment_id], filter, 100_000);
+    return runs.map((r) => ({ runId: r.info.run_id, status: r.info.status, tags: Object.fromEntries((r.data.tags ?? []).map((t) => [t.key, t.value])) }));
+  }
+
+  async setRunStatus(runId: string, status: RunStatus): Promise<void> {
+    await this.client.updateRun(runId, status, status === 'RUNNING' ? undefined : Date.now());
   }
 
   async startRun(start: RunStart): Promise<TrackedRun> {

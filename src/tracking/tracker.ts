@@ -29,7 +29,17 @@ export interface TrackedRun {
   end(status: RunStatus): Promise<void>;
 }
 
+export interface RunInfo {
+  runId: string;
+  status: string;
+  tags: Record<string, string>;
+}
+
 export interface Tracker {
   readonly uri: string;
   startRun(start: RunStart): Promise<TrackedRun>;
+  /** Active runs of an experiment whose tags have all the given values (sweeps resume with this). */
+  findRuns(experiment: string, tags: Record<string, string>): Promise<RunInfo[]>;
+  /** Sets a run's status (and end time unless RUNNING): a resumed sweep reopens its parent, closes killed children. */
+  setRunStatus(runId: string, status: RunStatus): Promise<void>;
 }
