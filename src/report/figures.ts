@@ -39,7 +39,7 @@ function panels(values: Record<string, unknown>[], layer: Record<string, unknown
   return { data: { values }, facet: { field: 'panel', type: 'nominal', title: null, header: HEADER }, columns: 2, spec: inner, resolve: { scale: { x: 'independent', y: 'independent' } }, ...extra };
 }
 
-function top(title: string, subtitle: string, body: Record<string, unknown>): Record<string, unknown> {
+function top(title: string, subtitle: string | string[], body: Record<string, unknown>): Record<string, unknown> {
   return { $schema: SCHEMA, title: { text: title, subtitle }, config: themeConfig(), ...body };
 }
 
@@ -97,7 +97,7 @@ export function comparisonFigure(summary: readonly MeanRow[], column: Column = '
     name: 'comparison',
     title: 'Method comparison',
     caption: 'Mean target test accuracy over seeds; bars are 95% Student-t confidence intervals. Dashed line: source only; dotted line: target (oracle trained on labelled target), when run.',
-    spec: top('Target accuracy per strategy', 'mean over seeds, 95% CI; dashed: source only, dotted: target oracle', panels(values, layer, Math.max(WIDTH[column], 28 * order.length), 170)),
+    spec: top('Target accuracy per strategy', ['mean over seeds, 95% CI', 'dashed: source only; dotted: target oracle'], panels(values, layer, Math.max(WIDTH[column], 28 * order.length), 170)),
     rows: values.length,
   };
 }
@@ -188,7 +188,7 @@ export function labelBudgetFigure(rows: readonly BudgetRow[], column: Column = '
     name: 'label_budget',
     title: 'Label budget',
     caption: 'Target test accuracy against the number of labelled target images per class (0: unsupervised); mean over seeds, 95% CI. Dotted line: the target oracle (all target labels), when run.',
-    spec: top('Accuracy against target label budget', 'mean over seeds, 95% CI; 0 = unsupervised; dotted: target oracle', panels(values, layer, WIDTH[column], 170)),
+    spec: top('Accuracy against target label budget', ['mean over seeds, 95% CI; 0 = unsupervised', 'dotted: target oracle'], panels(values, layer, WIDTH[column], 170)),
     rows: values.length,
   };
 }

@@ -58,7 +58,7 @@ table { border-collapse: collapse; margin: 1rem 0; font-size: .9rem; }
 caption { caption-side: bottom; text-align: left; color: #555; font-size: .85rem; padding-top: .4rem; max-width: 52rem; }
 th, td { padding: .25rem .7rem; } thead th { border-top: 2px solid #222; border-bottom: 1px solid #222; font-weight: 500; text-align: left; }
 tbody tr:last-child td { border-bottom: 2px solid #222; } .num { text-align: right; font-variant-numeric: tabular-nums; }
-.chart { margin: .5rem 0 1rem; } ul.notes { color: #555; font-size: .85rem; }
+.chart { margin: .5rem 0 1rem; } .chart svg.marks { zoom: 1.35; } ul.notes { color: #555; font-size: .85rem; }
 </style>
 <script>${build('vega', 'vega.min.js')}</script>
 <script>${build('vega-lite', 'vega-lite.min.js')}</script>

@@ -50,7 +50,7 @@ export function pairedTable(paired: readonly PairedRow[], baseline = 'source'): 
   const sorted = [...paired].sort((a, b) => column(a).localeCompare(column(b)) || methodOrder([a.method, b.method]).indexOf(a.method) - methodOrder([a.method, b.method]).indexOf(b.method));
   const p = (x: number) => (Number.isNaN(x) ? '–' : x < 0.001 ? '<0.001' : x.toFixed(3));
   return {
-    caption: `Paired comparison with ${baseline} over the same seeds: difference in target test accuracy (percentage points, mean ± std of the per-seed differences) and the two-sided paired t-test.`,
+    caption: `Paired comparison with ${baseline} over the same seeds: difference in target test accuracy (percentage points, mean ± std of the per-seed differences) and the two-sided paired t-test; bold: p < 0.05.`,
     header: ['Benchmark', 'Method', `Δ vs ${baseline} (pp)`, 'pairs', 't', 'p'],
     textColumns: 2,
     rows: sorted.map((r) => [
