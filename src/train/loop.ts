@@ -157,7 +157,12 @@ export async function runLoop(
       const scalars: Record<string, tf.Scalar> = { total, ...terms };
       for (const [k, v] of Object.entries(monitors)) scalars[`monitor:${k}`] = v;
       pending.push({ step, scalars });
-      if (step % logEvery === 0 || local === phase.steps) await drain();
+      if (step % logEvery === 0 || local === phase.steps) {
+        await drain();
+        // Native backends resolve reads as microtasks: without this the event loop (timers, the
+        // tracker's periodic flush, a worker's watch on its sweep) would not run until training ends.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       observer.onStep?.(step, { loss: lastLoss });
       // 3. Evaluation.
       if (phase.evaluate && ((evalEvery > 0 && local % evalEvery === 0) || local === phase.steps)) await evaluateAll(step);
