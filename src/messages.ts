@@ -30,10 +30,23 @@ export const messages = {
   unknownBackbone: (name: string, allowed: readonly string[]) =>
     `model.backbone: unknown backbone '${name}' (allowed: ${list(allowed)})`,
   unknownDataset: (field: string, name: string, allowed: readonly string[]) =>
-    `${field}: unknown dataset '${name}' (allowed: ${list(allowed)}, idx:PATH)`,
+    `${field}: unknown dataset '${name}' (allowed: ${list(allowed)})`,
   datasetFolderMissing: (field: string, folder: string) => `${field}: folder '${folder}' does not exist`,
   datasetFileMissing: (field: string, folder: string, wanted: string) =>
     `${field}: '${folder}' has no ${wanted} (also tried with .gz)`,
+  corruptMat: (file: string, detail: string) => `${file}: not a valid MAT-file: ${detail}`,
+  corruptUsps: (file: string, detail: string) => `${file}: not a valid USPS file: ${detail}`,
+  datasetNotDownloaded: (field: string, name: string, missing: readonly string[], dir: string) =>
+    `${field}: dataset '${name}' is not downloaded (missing ${missing.join(', ')} in ${dir}); run: dalab data download ${name}`,
+  downloadFailed: (name: string, file: string, tries: readonly string[]) => `data download ${name}: ${file} could not be fetched: ${tries.join('; ')}`,
+  unknownDataDataset: (name: string, allowed: readonly string[]) => `data: unknown dataset '${name}' (downloadable: ${allowed.join(', ')})`,
+  importMissing: (name: string, dir: string, missing: readonly string[]) => `data import ${name}: ${dir} lacks ${missing.join(', ')}`,
+  importChecksum: (name: string, file: string, detail: string) => `data import ${name}: ${file} ${detail}`,
+  badImageFile: (file: string, detail: string) => `${file}: cannot decode the image (${detail})`,
+  folderEmpty: (field: string, dir: string) => `${field}: ${dir} has no class folders with PNG/JPEG images (expected train/<class>/*.png and test/<class>/*.png)`,
+  folderSizes: (field: string, file: string, got: string, want: string) => `${field}: ${file} is ${got}, the other images ${want} (one size per domain; model.input resizes)`,
+  folderPartMissing: (field: string, root: string, part: string) => `${field}: ${root} has no ${part}/ folder (expected train/<class>/... and test/<class>/...)`,
+  folderExtraClass: (field: string, root: string, extra: readonly string[]) => `${field}: ${root}/test has classes not in train/: ${extra.join(', ')}`,
   corruptIdx: (file: string, detail: string) => `${file}: not a valid IDX file: ${detail}`,
   labelsNeedLabelledTarget: (adapter: string) =>
     `target.labels: strategy '${adapter}' needs labelled target images; set target.labels to N (per class) or all`,

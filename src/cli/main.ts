@@ -20,6 +20,8 @@ import { MlflowClient } from '../tracking/mlflow-client.js';
 import { formatSummary, summarise } from '../report/summary.js';
 import { DALAB_VERSION } from '../version.js';
 import { writeReport } from '../report/report.js';
+import { datasetInfo, formatList, listDatasets, previewPng } from '../app/data.js';
+import { DOWNLOADABLE, dataRoot, downloadDataset, findDownloadable, importDataset } from '../data/cache.js';
 import { DEFAULT_TRACKING_URI } from '../tracking/resolve.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -219,6 +221,63 @@ export async function main(argv: string[]): Promise<number> {
         for (const note of result.notes) process.stdout.write(`  not drawn: ${note}\n`);
         process.stdout.write(`  open ${path.join(result.out, 'index.html')}\n`);
       }
+    });
+
+  const data = program.command('data').description('datasets: what is there, what it holds, fetch, import, preview');
+  data
+    .command('list')
+    .description('every dataset name, whether it is present, and its size')
+    .option('--json', 'print one JSON object')
+    .action((opts: { json?: boolean }) => {
+      const rows = listDatasets();
+      process.stdout.write(opts.json ? JSON.stringify({ cache: dataRoot(), datasets: rows }) + '\n' : formatList(rows));
+    });
+  data
+    .command('info')
+    .description("a dataset's files (sizes, checksums) and splits")
+    .argument('<name>')
+    .action((name: string) => {
+      process.stdout.write(datasetInfo(name));
+    });
+  data
+    .command('download')
+    .description('fetch a dataset into the cache (DALAB_DATA_MIRROR first, then the official locations; checksums verified)')
+    .argument('<name>', DOWNLOADABLE.map((d) => d.name).join(' | '))
+    .option('--all', 'also the optional files (SVHN extra_32x32.mat)')
+    .action(async (name: string, opts: { all?: boolean }) => {
+      const entry = findDownloadable(name);
+      let last = 0;
+      const result = await downloadDataset(entry, {
+        ...(opts.all ? { all: true } : {}),
+        onProgress: (e) => {
+          const now = Date.now();
+          if (e.done) process.stderr.write(`  ${e.file}: ${(e.received / 1e6).toFixed(1)} MB from ${e.url}, checksum ok\n`);
+          else if (now - last > 2000) {
+            last = now;
+            process.stderr.write(`  ${e.file}: ${(e.received / 1e6).toFixed(1)}${e.total != null ? ` / ${(e.total / 1e6).toFixed(1)}` : ''} MB\n`);
+          }
+        },
+      });
+      process.stdout.write(`${name}: ${result.fetched.length} files downloaded, ${result.present.length} already cached, in ${result.dir}\n`);
+    });
+  data
+    .command('import')
+    .description('copy files you already have into the cache (checked like a download)')
+    .argument('<name>')
+    .argument('<path>', "folder holding the dataset's files under their official names")
+    .action((name: string, from: string) => {
+      const result = importDataset(findDownloadable(name), from);
+      process.stdout.write(`${name}: imported ${result.imported.join(', ')} into ${result.dir}\n`);
+    });
+  data
+    .command('preview')
+    .description("a PNG grid of a dataset's first training images")
+    .argument('<name>')
+    .option('--out <file>', 'PNG file', 'preview.png')
+    .option('--count <n>', 'images', (v) => Number(v), 100)
+    .action((name: string, opts: { out: string; count: number }) => {
+      fs.writeFileSync(opts.out, previewPng(name, opts.count));
+      process.stdout.write(`wrote ${path.resolve(opts.out)}\n`);
     });
 
   program

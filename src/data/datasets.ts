@@ -9,6 +9,10 @@ import { readIdxFile } from './idx.js';
 import { loadMnist10k } from './mnist10k.js';
 import { loadSynthDigits } from './synth.js';
 import type { DomainSource, ImageSet } from './types.js';
+import { DOWNLOADABLE, findDownloadable, requireCached } from './cache.js';
+import { readSvhnFile } from './svhn.js';
+import { readUspsFile } from './usps.js';
+import { loadImageFolder } from './folder.js';
 
 export interface DatasetEntry {
   name: string;
@@ -58,23 +62,49 @@ export function loadIdxFolder(folder: string, field: string): DomainSource {
   return { name: `idx:${folder}`, numClasses: maxLabel + 1, train, test };
 }
 
+/** Datasets read from the cache (DALAB_DATA) after `dalab data download NAME`. */
+const CACHED_LOADERS: Record<string, (dir: string, field: string) => DomainSource> = {
+  mnist: (dir, field) => ({ ...loadIdxFolder(dir, field), name: 'mnist', numClasses: 10 }),
+  svhn: (dir) => ({ name: 'svhn', numClasses: 10, train: readSvhnFile(path.join(dir, 'train_32x32.mat')), test: readSvhnFile(path.join(dir, 'test_32x32.mat')) }),
+  usps: (dir) => ({ name: 'usps', numClasses: 10, train: readUspsFile(path.join(dir, 'zip.train.gz')), test: readUspsFile(path.join(dir, 'zip.test.gz')) }),
+};
+
+/** Every name a dataset field accepts (prefixes end with ':'). */
+export function datasetNames(): string[] {
+  return [...BUILTIN_DATASETS.map((d) => d.name), ...DOWNLOADABLE.map((d) => d.name), 'idx:PATH', 'folder:PATH'];
+}
+
 /** Built-in datasets are the same bytes every time: a sweep loads (renders) each once per process. */
 const loaded = new Map<string, DomainSource>();
 
 /** Resolves a dataset name from an experiment field (`source.dataset`, `target.dataset`). */
 export function loadDataset(name: string, field: string): DomainSource {
   if (name.startsWith('idx:')) return loadIdxFolder(path.resolve(name.slice(4)), field);
-  const entry = BUILTIN_DATASETS.find((d) => d.name === name);
-  if (entry == null) throw new UserError(messages.unknownDataset(field, name, BUILTIN_DATASETS.map((d) => d.name)));
+  if (name.startsWith('folder:')) return loadImageFolder(path.resolve(name.slice(7)), field);
   let source = loaded.get(name);
-  if (source == null) {
+  if (source != null) return source;
+  const loader = CACHED_LOADERS[name];
+  if (loader != null) {
+    source = loader(requireCached(findDownloadable(name), field), field);
+  } else {
+    const entry = BUILTIN_DATASETS.find((d) => d.name === name);
+    if (entry == null) throw new UserError(messages.unknownDataset(field, name, datasetNames()));
     source = entry.load();
-    loaded.set(name, source);
   }
+  loaded.set(name, source);
   return source;
 }
 
+/** Checks a name before any backend loads: unknown names, missing folders and files not downloaded exit 2 at once. */
 export function checkDatasetName(name: string, field: string): void {
-  if (name.startsWith('idx:')) return;
-  if (!BUILTIN_DATASETS.some((d) => d.name === name)) throw new UserError(messages.unknownDataset(field, name, BUILTIN_DATASETS.map((d) => d.name)));
+  if (name.startsWith('idx:') || name.startsWith('folder:')) {
+    const dir = path.resolve(name.slice(name.indexOf(':') + 1));
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(messages.datasetFolderMissing(field, dir));
+    return;
+  }
+  if (CACHED_LOADERS[name] != null) {
+    requireCached(findDownloadable(name), field);
+    return;
+  }
+  if (!BUILTIN_DATASETS.some((d) => d.name === name)) throw new UserError(messages.unknownDataset(field, name, datasetNames()));
 }
