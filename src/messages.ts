@@ -47,6 +47,8 @@ export const messages = {
   folderSizes: (field: string, file: string, got: string, want: string) => `${field}: ${file} is ${got}, the other images ${want} (one size per domain; model.input resizes)`,
   folderPartMissing: (field: string, root: string, part: string) => `${field}: ${root} has no ${part}/ folder (expected train/<class>/... and test/<class>/...)`,
   folderExtraClass: (field: string, root: string, extra: readonly string[]) => `${field}: ${root}/test has classes not in train/: ${extra.join(', ')}`,
+  badTaskClass: (field: string, cls: number, dataset: string, numClasses: number) => `${field}.classes: class ${cls} does not exist in ${dataset} (${numClasses} classes: 0 to ${numClasses - 1})`,
+  relabelMissing: (field: string, label: number) => `${field}.relabel: no new label for class ${label} (map every kept class)`,
   corruptIdx: (file: string, detail: string) => `${file}: not a valid IDX file: ${detail}`,
   labelsNeedLabelledTarget: (adapter: string) =>
     `target.labels: strategy '${adapter}' needs labelled target images; set target.labels to N (per class) or all`,

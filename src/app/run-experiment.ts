@@ -18,6 +18,7 @@ import type { z } from 'zod';
 import { configHash, describeIssue, flattenConfig } from '../config/load.js';
 import { UserError, messages } from '../messages.js';
 import { checkDatasetName, loadDataset } from '../data/datasets.js';
+import { applyTask } from '../data/task.js';
 import { makeSplits, makeTargetSplits } from '../data/splits.js';
 import { fingerprint } from '../data/types.js';
 import { runLoop, type LoopObserver } from '../train/loop.js';
@@ -124,8 +125,8 @@ export class ExperimentRunner {
     const { progress } = options;
 
     progress.status(`loading ${config.source.dataset} -> ${config.target.dataset}`);
-    const sourceData = loadDataset(config.source.dataset, 'source.dataset');
-    const targetData = sourceData.name === config.target.dataset ? sourceData : loadDataset(config.target.dataset, 'target.dataset');
+    const sourceData = applyTask(loadDataset(config.source.dataset, 'source.dataset'), config.source, 'source');
+    const targetData = applyTask(loadDataset(config.target.dataset, 'target.dataset'), config.target, 'target');
     const source = makeSplits(sourceData, config.model.input);
     const target = makeTargetSplits(targetData, config.model.input, config.target.labels, config.train.seed);
     const numClasses = Math.max(source.numClasses, target.numClasses);

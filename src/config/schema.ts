@@ -9,6 +9,10 @@ const positiveInt = z.number().int().positive();
 export const domainSchema = z
   .object({
     dataset: z.string().min(1),
+    /** Task shift: keep only these classes (labels become their index in this list unless relabelled). */
+    classes: z.array(z.number().int().nonnegative()).min(2).optional(),
+    /** Task shift: 'parity' (label % 2) or an explicit map from original label to new label. */
+    relabel: z.union([z.literal('parity'), z.record(z.string().regex(/^\d+$/), z.number().int().nonnegative())]).optional(),
   })
   .strict();
 

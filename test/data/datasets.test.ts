@@ -189,3 +189,35 @@ test('dalab data import checks files like a download; the dataset then loads by 
   t.regex(info.stdout, /train\s+\d+ images 16x16x1/);
   t.regex(info.stdout, /test\s+30 images 16x16x1/);
 });
+
+test('task shift: classes keep a subset (numbered by position), relabel parity or by a map', async (t) => {
+  const { loadDataset } = await import('../../src/data/datasets.js');
+  const { applyTask } = await import('../../src/data/task.js');
+  const mnist = loadDataset('mnist-10k', 'target.dataset');
+  const count = (labels: Int32Array, v: number) => labels.filter((l) => l === v).length;
+  const high = applyTask(mnist, { classes: [5, 6, 7, 8, 9] }, 'target');
+  t.is(high.numClasses, 5);
+  t.is(high.train.count, [5, 6, 7, 8, 9].reduce((n, c) => n + count(mnist.train.labels, c), 0));
+  t.is(count(high.train.labels, 0), count(mnist.train.labels, 5));
+  const parity = applyTask(mnist, { relabel: 'parity' }, 'target');
+  t.is(parity.numClasses, 2);
+  t.is(parity.test.count, mnist.test.count);
+  t.is(count(parity.test.labels, 1), [1, 3, 5, 7, 9].reduce((n, c) => n + count(mnist.test.labels, c), 0));
+  const mapped = applyTask(mnist, { classes: [3, 8], relabel: { '3': 1, '8': 0 } }, 'target');
+  t.is(count(mapped.train.labels, 1), count(mnist.train.labels, 3));
+  t.throws(() => applyTask(mnist, { classes: [3, 12] }, 'target'), { instanceOf: UserError, message: /target\.classes: class 12 does not exist in mnist-10k/ });
+  t.throws(() => applyTask(mnist, { classes: [3, 8], relabel: { '3': 1 } }, 'target'), { message: /target\.relabel: no new label for class 8/ });
+});
+
+test('svhn loads by name from the cache (the scipy fixture as train_32x32.mat / test_32x32.mat)', (t) => {
+  const cache = tempDir('dalab-data-');
+  fs.mkdirSync(path.join(cache, 'svhn'));
+  for (const name of ['train_32x32.mat', 'test_32x32.mat']) fs.copyFileSync(path.join(FIXTURES, 'svhn-compressed.mat'), path.join(cache, 'svhn', name));
+  const info = dalab(['data', 'info', 'svhn'], { DALAB_DATA: cache });
+  t.is(info.status, 0, info.stderr);
+  t.regex(info.stdout, /train_32x32\.mat .* md5 [0-9a-f]{32} \(expected e26dedcc434d2e4c54c9b2d4a06d8373\)/);
+  t.regex(info.stdout, /train\s+7 images 32x32x3/);
+  t.regex(info.stdout, /test\s+7 images 32x32x3\s+per class 2\/1\/1\/1\/1\/1/);
+  const list = JSON.parse(dalab(['data', 'list', '--json'], { DALAB_DATA: cache }).stdout) as { datasets: { name: string; present: boolean }[] };
+  t.true(list.datasets.find((d) => d.name === 'svhn')!.present);
+});
