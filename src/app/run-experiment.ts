@@ -19,7 +19,7 @@ import { configHash, describeIssue, flattenConfig } from '../config/load.js';
 import { UserError, messages } from '../messages.js';
 import { checkDatasetName, loadDataset } from '../data/datasets.js';
 import { applyTask } from '../data/task.js';
-import { makeSplits, makeTargetSplits } from '../data/splits.js';
+import { makeSplits, makeTargetSplits, normalizeDomain } from '../data/splits.js';
 import { fingerprint } from '../data/types.js';
 import { runLoop, type LoopObserver } from '../train/loop.js';
 import { saveModels } from '../train/checkpoint.js';
@@ -127,9 +127,12 @@ export class ExperimentRunner {
     progress.status(`loading ${config.source.dataset} -> ${config.target.dataset}`);
     const sourceData = applyTask(loadDataset(config.source.dataset, 'source.dataset'), config.source, 'source');
     const targetData = applyTask(loadDataset(config.target.dataset, 'target.dataset'), config.target, 'target');
-    const source = makeSplits(sourceData, config.model.input);
-    const target = makeTargetSplits(targetData, config.model.input, config.target.labels, config.train.seed);
+    const source = normalizeDomain(makeSplits(sourceData, config.model.input), config.model.normalize);
+    const target = normalizeDomain(makeTargetSplits(targetData, config.model.input, config.target.labels, config.train.seed), config.model.normalize);
     const numClasses = Math.max(source.numClasses, target.numClasses);
+    // Loading data can take seconds of synchronous work: let timers run (a sweep worker whose sweep
+    // died exits here, before it opens a run).
+    await new Promise<void>((resolve) => setImmediate(resolve));
 
     const pretrained = config.model.from != null;
     const backbone = pretrained

@@ -27,6 +27,8 @@ export const modelSchema = z
   .object({
     backbone: z.string().default('digitnet'),
     input: z.tuple([positiveInt, positiveInt, z.union([z.literal(1), z.literal(3)])]).default([28, 28, 1]),
+    /** Input scaling: unit ([0, 1], default), symmetric ([-1, 1]), domain (each domain standardised per channel by its own training images). */
+    normalize: z.enum(['unit', 'symmetric', 'domain']).default('unit'),
     /** Start from trained weights: a run id, a checkpoint folder or a tfjs Layers model.json. */
     from: z.string().min(1).optional(),
   })
@@ -55,6 +57,18 @@ export const trainSchema = z
     evalEvery: z.number().int().nonnegative().optional(),
     /** Training-time augmentation of every batch (source and target): invert intensities with this probability. */
     invert: z.number().min(0).max(1).default(0),
+    /** Random translation (pixels) and intensity augmentation (contrast/brightness jitter, Gaussian noise) of every training batch; off by default. */
+    augment: z
+      .union([
+        z.boolean(),
+        z
+          .object({
+            shift: z.number().min(0).default(2),
+            noise: z.number().min(0).default(0.05),
+          })
+          .strict(),
+      ])
+      .default(false),
     /** Read the loss from the device every N steps (the loop never blocks on it in between). */
     logEvery: positiveInt.default(10),
   })
@@ -79,7 +93,7 @@ export const experimentSchema = z
     name: z.string().min(1),
     source: domainSchema,
     target: targetSchema,
-    model: modelSchema.default({ backbone: 'digitnet', input: [28, 28, 1] }),
+    model: modelSchema.default(modelSchema.parse({})),
     adapter: adapterSchema.default({ name: 'source' }),
     train: trainSchema.default(trainSchema.parse({})),
     select: selectSchema.default({ by: 'source-val' }),

@@ -1,7 +1,8 @@
 /**
  * Random augmentation of a batch on the device, deterministic for a seed: a translation of up to
  * `shift` pixels (bilinear, zero outside), a contrast/brightness jitter and Gaussian noise.
- * x: [B, H, W, C] in [0, 1] -> same shape; no gradient is needed through it (inputs only).
+ * x: [B, H, W, C] -> same shape, clipped to the batch's own value range ([0, 1] for raw images,
+ * whatever a normalisation gives otherwise); no gradient is needed through it (inputs only).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -19,6 +20,7 @@ export function augment(x: tf.Tensor4D, seed: number, shift = 2, noise = 0.05): 
     const contrast = tf.randomUniform([batch, 1, 1, 1], 0.8, 1.2, 'float32', seed + 13);
     const brightness = tf.randomUniform([batch, 1, 1, 1], -0.1, 0.1, 'float32', seed + 17);
     const jittered = tf.add(tf.mul(moved, contrast), brightness);
-    return tf.clipByValue(tf.add(jittered, tf.randomNormal(x.shape, 0, noise, 'float32', seed + 19)), 0, 1) as tf.Tensor4D;
+    const noisy = tf.add(jittered, tf.randomNormal(x.shape, 0, noise, 'float32', seed + 19));
+    return tf.minimum(tf.maximum(noisy, tf.min(x)), tf.max(x)) as tf.Tensor4D;
   });
 }

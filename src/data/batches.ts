@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { imageSize, type ImageSet } from './types.js';
+import { imageSize, toFloats, type ImageSet } from './types.js';
 
 export interface Batch {
   x: tf.Tensor4D;
@@ -44,10 +44,10 @@ export class BatchStream {
     return order;
   }
 
-  /** The next batch as tensors (owned by the caller); pixels scaled to [0, 1]. */
+  /** The next batch as tensors (owned by the caller); pixels in [0, 1], or normalised (types.ts). */
   next(): Batch {
     const size = imageSize(this.set);
-    const { images, labels } = this.set;
+    const { labels } = this.set;
     // Fresh buffers per batch: the cpu backend keeps a reference to the array a tensor is made from.
     const floats = new Float32Array(this.batchSize * size);
     const onehot = new Float32Array(this.batchSize * this.numClasses);
@@ -58,13 +58,8 @@ export class BatchStream {
         this.position = 0;
       }
       const index = this.order[this.position++]!;
-      const offset = index * size;
-      const out = b * size;
-      if (this.invertProbability > 0 && this.augmentRng() < this.invertProbability) {
-        for (let p = 0; p < size; p++) floats[out + p] = 1 - images[offset + p]! / 255;
-      } else {
-        for (let p = 0; p < size; p++) floats[out + p] = images[offset + p]! / 255;
-      }
+      const invert = this.invertProbability > 0 && this.augmentRng() < this.invertProbability;
+      toFloats(this.set, index, 1, floats, b * size, invert);
       onehot[b * this.numClasses + labels[index]!] = 1;
     }
     const { height, width, channels } = this.set;
@@ -85,8 +80,7 @@ export function* sequentialBatches(set: ImageSet, batchSize: number): Generator<
   for (let start = 0; start < set.count; start += batchSize) {
     const end = Math.min(set.count, start + batchSize);
     const floats = new Float32Array((end - start) * size);
-    const bytes = set.images.subarray(start * size, end * size);
-    for (let i = 0; i < floats.length; i++) floats[i] = bytes[i]! / 255;
+    toFloats(set, start, end - start, floats);
     yield { x: tf.tensor4d(floats, [end - start, set.height, set.width, set.channels]), labels: set.labels.subarray(start, end) };
   }
 }

@@ -9,7 +9,7 @@
 import seedrandom from 'seedrandom';
 import { UserError, messages } from '../messages.js';
 import { toInputShape } from './preprocess.js';
-import { classCounts, subset, type DomainSource, type ImageSet } from './types.js';
+import { classCounts, subset, type DomainSource, type ImageSet, type Normalization } from './types.js';
 
 export interface DomainSplits {
   name: string;
@@ -82,4 +82,35 @@ export function makeTargetSplits(source: DomainSource, input: readonly [number, 
 
 export function describeSplit(set: ImageSet, numClasses: number): string {
   return `${set.count} images (${classCounts(set.labels, numClasses).join('/')})`;
+}
+
+/**
+ * Sets every split's normalisation (model.normalize): unit leaves bytes / 255; symmetric maps to
+ * [-1, 1]; domain standardises each channel with the mean and std of that domain's own training
+ * images (source and target each with their own statistics, never the test images').
+ */
+export function normalizeDomain<T extends DomainSplits>(splits: T, mode: 'unit' | 'symmetric' | 'domain'): T {
+  if (mode === 'unit') return splits;
+  const c = splits.train.channels;
+  let normalization: Normalization;
+  if (mode === 'symmetric') normalization = { mean: Array(c).fill(0.5), std: Array(c).fill(0.5) };
+  else {
+    const sum = new Float64Array(c);
+    const sq = new Float64Array(c);
+    const { images } = splits.train;
+    for (let p = 0; p < images.length; p++) {
+      const v = images[p]! / 255;
+      sum[p % c] += v;
+      sq[p % c] += v * v;
+    }
+    const n = images.length / c;
+    const mean = Array.from(sum, (s) => s / n);
+    normalization = { mean, std: Array.from(sq, (s, k) => Math.max(1e-3, Math.sqrt(Math.max(0, s / n - mean[k]! ** 2)))) };
+  }
+  const out = { ...splits } as T & Record<string, unknown>;
+  for (const key of Object.keys(out)) {
+    const v = out[key] as ImageSet | undefined;
+    if (v != null && typeof v === 'object' && 'images' in v) (out as Record<string, unknown>)[key] = { ...v, normalization };
+  }
+  return out;
 }

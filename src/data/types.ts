@@ -9,6 +9,39 @@ export interface ImageSet {
   height: number;
   width: number;
   channels: number;
+  /** Per-channel input normalisation, float = (byte / 255 - mean) / std (absent: byte / 255). */
+  normalization?: Normalization;
+}
+
+export interface Normalization {
+  mean: number[];
+  std: number[];
+}
+
+/** float = byte * scale[c] + offset[c] for channel c: the one byte -> float mapping of a set. */
+export function pixelTransform(set: Pick<ImageSet, 'channels' | 'normalization'>): { scale: Float32Array; offset: Float32Array } {
+  const scale = new Float32Array(set.channels);
+  const offset = new Float32Array(set.channels);
+  for (let c = 0; c < set.channels; c++) {
+    const mean = set.normalization?.mean[c] ?? 0;
+    const std = set.normalization?.std[c] ?? 1;
+    scale[c] = 1 / (255 * std);
+    offset[c] = -mean / std;
+  }
+  return { scale, offset };
+}
+
+/** Converts `count` images starting at image `first` to floats (optionally inverted: byte -> 255 - byte). */
+export function toFloats(set: ImageSet, first: number, count: number, out: Float32Array, outOffset = 0, invert = false): void {
+  const { scale, offset } = pixelTransform(set);
+  const c = set.channels;
+  const start = first * imageSize(set);
+  const n = count * imageSize(set);
+  for (let p = 0; p < n; p++) {
+    const k = p % c;
+    const b = set.images[start + p]!;
+    out[outOffset + p] = (invert ? 255 - b : b) * scale[k]! + offset[k]!;
+  }
 }
 
 /** A domain as a dataset provides it: official train and test parts. */
@@ -35,7 +68,7 @@ export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
     images.set(set.images.subarray(j * size, (j + 1) * size), i * size);
     labels[i] = set.labels[j]!;
   }
-  return { images, labels, count: indices.length, height: set.height, width: set.width, channels: set.channels };
+  return { images, labels, count: indices.length, height: set.height, width: set.width, channels: set.channels, ...(set.normalization != null ? { normalization: set.normalization } : {}) };
 }
 
 export function classCounts(labels: Int32Array, numClasses: number): number[] {

@@ -54,7 +54,9 @@ const IGNORED = [/^train\.seed$/, /^name$/, /^tracking\./, /^sweep/];
 function variedKeys(runs: readonly ReportRun[], keep: (key: string) => boolean): string[] {
   const keys = new Set<string>();
   for (const r of runs) for (const k of Object.keys(r.params)) if (keep(k) && !IGNORED.some((re) => re.test(k))) keys.add(k);
-  return [...keys].filter((k) => new Set(runs.map((r) => r.params[k] ?? '')).size > 1).sort();
+  // A key some runs lack (logged by another dalab version, or a strategy option) varies only if the
+  // runs that have it disagree.
+  return [...keys].filter((k) => new Set(runs.map((r) => r.params[k]).filter((v) => v != null)).size > 1).sort();
 }
 
 function describe(params: Record<string, string>, keys: readonly string[], strip = ''): string {

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import type { ImageSet } from '../data/types.js';
+import { toFloats, type ImageSet } from '../data/types.js';
 import { layerOutputModel, type Backbone } from '../models/backbones.js';
 import { mmd } from '../losses/mmd.js';
 
@@ -33,7 +33,7 @@ export function fixedSample(set: ImageSet, count: number): { x: tf.Tensor4D; lab
   }
   for (let i = 0; i < n; i++) {
     const j = order[i]!;
-    for (let p = 0; p < size; p++) data[i * size + p] = set.images[j * size + p]! / 255;
+    toFloats(set, j, 1, data, i * size);
     labels.push(set.labels[j]!);
   }
   return { x: tf.tensor4d(data, [n, set.height, set.width, set.channels]), labels };

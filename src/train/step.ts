@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BatchStream, type Batch } from '../data/batches.js';
+import { augment } from '../data/augment.js';
 import type { ImageSet } from '../data/types.js';
 import type { TrainConfig } from '../config/schema.js';
 import type { Monitor, TrainBatch, TrainingPhase } from './adapter.js';
@@ -84,13 +85,23 @@ export class Stepper {
     const progress = (step - 1) / this.train.steps;
     const batch: TrainBatch = {};
     const owned: Batch[] = [];
-    if (this.source != null) owned.push((batch.source = this.source.next()));
+    const draw = (stream: BatchStream, k: number): Batch => {
+      const b = stream.next();
+      const aug = this.train.augment;
+      if (aug === false) return b;
+      // Translation + intensity augmentation on the device, seeded by (run seed, phase, step, stream).
+      const { shift, noise } = aug === true ? { shift: 2, noise: 0.05 } : aug;
+      const x = augment(b.x, (this.train.seed * 7919 + step * 31 + k) % 2147483647, shift, noise);
+      b.x.dispose();
+      return { x, y: b.y };
+    };
+    if (this.source != null) owned.push((batch.source = draw(this.source, 1)));
     if (this.target != null) {
-      const t = this.target.next();
+      const t = draw(this.target, 2);
       owned.push(t);
       batch.target = t.x;
     }
-    if (this.targetLabelled != null) owned.push((batch.targetLabelled = this.targetLabelled.next()));
+    if (this.targetLabelled != null) owned.push((batch.targetLabelled = draw(this.targetLabelled, 3)));
 
     const termWeights = this.phase.weights(progress);
     let kept: Record<string, tf.Scalar> = {};
