@@ -68,3 +68,12 @@ test.serial('the runner tracks a whole run: params, tags, metrics, checkpoint', 
   t.true(summary.metrics['target_test_acc']! >= 0 && summary.metrics['target_test_acc']! <= 1);
   t.is(summary.metrics['target_test_acc'], summary.metrics['target_test_acc_last']);
 });
+
+test.serial('train.augment changes training (and stays deterministic for a seed)', async (t) => {
+  await useBackend('wasm');
+  const plain = await trainSmall(smallExperiment({ 'train.steps': 20 }));
+  const a = await trainSmall(smallExperiment({ 'train.steps': 20, 'train.augment': true }));
+  const b = await trainSmall(smallExperiment({ 'train.steps': 20, 'train.augment': { shift: 2, noise: 0.05 } }));
+  t.deepEqual([...a.losses], [...b.losses]);
+  t.notDeepEqual([...a.losses], [...plain.losses]);
+});
