@@ -85,11 +85,21 @@ export function rasterize(contours: readonly Contour[], m: Affine, coverage: Flo
     }
   }
   const numEdges = edges.length / 5;
+  if (numEdges === 0) return;
+  // Only the sample rows the edges span (the others have no crossings).
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (let e = 0; e < numEdges; e++) {
+    if (edges[5 * e + 1]! < minY) minY = edges[5 * e + 1]!;
+    if (edges[5 * e + 3]! > maxY) maxY = edges[5 * e + 3]!;
+  }
+  const first = Math.max(0, Math.floor(minY * ss - 0.5));
+  const last = Math.min(height * ss, Math.ceil(maxY * ss + 0.5));
   const xs: number[] = [];
   const dirs: number[] = [];
   const order: number[] = [];
   const weight = 1 / (ss * ss);
-  for (let sy = 0; sy < height * ss; sy++) {
+  for (let sy = first; sy < last; sy++) {
     const y = (sy + 0.5) / ss;
     xs.length = 0;
     dirs.length = 0;
@@ -103,9 +113,16 @@ export function rasterize(contours: readonly Contour[], m: Affine, coverage: Flo
       dirs.push(edges[5 * e + 4]!);
     }
     if (xs.length < 2) continue;
+    // Indices by crossing x: a stable insertion sort (few crossings per row).
     order.length = 0;
-    for (let i = 0; i < xs.length; i++) order.push(i);
-    order.sort((a, b) => xs[a]! - xs[b]!);
+    for (let i = 0; i < xs.length; i++) {
+      let k = i;
+      while (k > 0 && xs[order[k - 1]!]! > xs[i]!) {
+        order[k] = order[k - 1]!;
+        k--;
+      }
+      order[k] = i;
+    }
     const row = Math.floor(sy / ss) * width;
     let winding = 0;
     for (let k = 0; k < order.length - 1; k++) {
