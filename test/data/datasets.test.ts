@@ -221,3 +221,20 @@ test('svhn loads by name from the cache (the scipy fixture as train_32x32.mat / 
   const list = JSON.parse(dalab(['data', 'list', '--json'], { DALAB_DATA: cache }).stdout) as { datasets: { name: string; present: boolean }[] };
   t.true(list.datasets.find((d) => d.name === 'svhn')!.present);
 });
+
+test('mnist loads by name from the cache: the official IDX file names, gzipped', async (t) => {
+  const { encodeIdx } = await import('../../src/data/idx.js');
+  const cache = tempDir('dalab-data-');
+  const dir = path.join(cache, 'mnist');
+  fs.mkdirSync(dir);
+  const images = (n: number) => encodeIdx([n, 28, 28], Uint8Array.from({ length: n * 784 }, (_, i) => i % 251));
+  const labels = (n: number) => encodeIdx([n], Uint8Array.from({ length: n }, (_, i) => i % 10));
+  fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte.gz'), zlib.gzipSync(images(40)));
+  fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte.gz'), zlib.gzipSync(labels(40)));
+  fs.writeFileSync(path.join(dir, 't10k-images-idx3-ubyte.gz'), zlib.gzipSync(images(20)));
+  fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz'), zlib.gzipSync(labels(20)));
+  const info = dalab(['data', 'info', 'mnist'], { DALAB_DATA: cache });
+  t.is(info.status, 0, info.stderr);
+  t.regex(info.stdout, /classes: 10/);
+  t.regex(info.stdout, /test\s+20 images 28x28x1\s+per class 2\/2\/2\/2\/2\/2\/2\/2\/2\/2/);
+});
