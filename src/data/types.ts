@@ -18,29 +18,23 @@ export interface Normalization {
   std: number[];
 }
 
-/** float = byte * scale[c] + offset[c] for channel c: the one byte -> float mapping of a set. */
-export function pixelTransform(set: Pick<ImageSet, 'channels' | 'normalization'>): { scale: Float32Array; offset: Float32Array } {
-  const scale = new Float32Array(set.channels);
-  const offset = new Float32Array(set.channels);
-  for (let c = 0; c < set.channels; c++) {
-    const mean = set.normalization?.mean[c] ?? 0;
-    const std = set.normalization?.std[c] ?? 1;
-    scale[c] = 1 / (255 * std);
-    offset[c] = -mean / std;
-  }
-  return { scale, offset };
-}
-
-/** Converts `count` images starting at image `first` to floats (optionally inverted: byte -> 255 - byte). */
+/** Converts `count` images starting at image `first` to floats (optionally inverted: v -> 1 - v): byte / 255, then (v - mean[c]) / std[c] when the set is normalised. */
 export function toFloats(set: ImageSet, first: number, count: number, out: Float32Array, outOffset = 0, invert = false): void {
-  const { scale, offset } = pixelTransform(set);
-  const c = set.channels;
   const start = first * imageSize(set);
   const n = count * imageSize(set);
+  const norm = set.normalization;
+  if (norm == null) {
+    for (let p = 0; p < n; p++) {
+      const b = set.images[start + p]!;
+      out[outOffset + p] = invert ? 1 - b / 255 : b / 255;
+    }
+    return;
+  }
+  const c = set.channels;
   for (let p = 0; p < n; p++) {
     const k = p % c;
     const b = set.images[start + p]!;
-    out[outOffset + p] = (invert ? 255 - b : b) * scale[k]! + offset[k]!;
+    out[outOffset + p] = ((invert ? 1 - b / 255 : b / 255) - norm.mean[k]!) / norm.std[k]!;
   }
 }
 
