@@ -16,8 +16,8 @@ import { FileStoreTracker } from '../../src/tracking/file-store.js';
 const inCi = process.env['CI'] === 'true';
 const installed = fs.existsSync('/usr/sbin/slurmctld') && fs.existsSync('/usr/sbin/slurmd') && fs.existsSync('/usr/sbin/munged');
 const root = process.getuid?.() === 0;
-const slurmTest = (installed && root) || inCi ? test.serial : test.serial.skip;
-if (!(installed && root) && !inCi) console.log('# Slurm test skipped: needs slurm-wlm and munge (apt-get install slurm-wlm munge) and root');
+const slurmTest = (installed || inCi) && root ? test.serial : test.serial.skip;
+if (!((installed || inCi) && root)) console.log('# Slurm test skipped: needs slurm-wlm and munge (apt-get install slurm-wlm munge) and root to start the daemons');
 
 function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
   return execFileSync(cmd, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
