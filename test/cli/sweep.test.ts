@@ -109,3 +109,26 @@ test.serial('--emit slurm writes an array job whose tasks run --index i under on
   t.is(lone.status, 2);
   t.is(lone.stderr.trim().split('\n').length, 1);
 });
+
+test.serial('label regimes: for a seed and N every strategy sees exactly the same labelled target images', async (t) => {
+  const dir = tempDir('dalab-labels-');
+  const hash = (adapter: string, seed: number, labels: number) => {
+    const r = dalab(
+      ['run', path.join(ROOT, 'experiments/quickstart.yaml'), '--json', '--set', `adapter.name=${adapter}`, '--set', `train.seed=${seed}`, '--set', `target.labels=${labels}`, '--set', 'train.steps=2', '--set', 'source.dataset=mnist-10k', '--set', `tracking.uri=file:${path.join(dir, 'store')}`],
+      {},
+      dir,
+    );
+    t.is(r.status, 0, r.stderr);
+    const runId = (JSON.parse(r.stdout.trim().split('\n').pop()!) as { runId: string }).runId;
+    const tagFile = fs
+      .readdirSync(path.join(dir, 'store'))
+      .map((e) => path.join(dir, 'store', e, runId, 'tags', 'dalab.data.target_hash'))
+      .find((f) => fs.existsSync(f))!;
+    return /labelled:(\S+)/.exec(fs.readFileSync(tagFile, 'utf8'))![1]!;
+  };
+  const joint = hash('joint', 3, 5);
+  t.is(hash('coral', 3, 5), joint);
+  t.is(hash('finetune', 3, 5), joint);
+  t.not(hash('joint', 4, 5), joint, 'another seed draws other images');
+  t.not(hash('joint', 3, 6), joint, 'another N draws other images');
+});
