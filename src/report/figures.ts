@@ -36,7 +36,8 @@ function panels(values: Record<string, unknown>[], layer: Record<string, unknown
   const distinct = new Set(values.map((v) => v['panel']));
   const inner = { width, height, ...layer };
   if (distinct.size <= 1) return { ...inner, data: { values }, ...extra };
-  return { data: { values }, facet: { field: 'panel', type: 'nominal', title: null, header: HEADER }, columns: 2, spec: inner, resolve: { scale: { x: 'independent', y: 'independent' } }, ...extra };
+  const order = [...distinct].map(String).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  return { data: { values }, facet: { field: 'panel', type: 'nominal', title: null, header: HEADER, sort: order }, columns: 2, spec: inner, resolve: { scale: { x: 'independent', y: 'independent' } }, ...extra };
 }
 
 function top(title: string, subtitle: string | string[], body: Record<string, unknown>): Record<string, unknown> {
@@ -97,7 +98,7 @@ export function comparisonFigure(summary: readonly MeanRow[], column: Column = '
     name: 'comparison',
     title: 'Method comparison',
     caption: 'Mean target test accuracy over seeds; bars are 95% Student-t confidence intervals. Dashed line: source only; dotted line: target (oracle trained on labelled target), when run.',
-    spec: top('Target accuracy per strategy', ['mean over seeds, 95% CI', 'dashed: source only; dotted: target oracle'], panels(values, layer, Math.max(WIDTH[column], 28 * order.length), 170)),
+    spec: top('Target accuracy per strategy', ['mean over seeds, 95% CI', [order.includes('source') ? 'dashed: source only' : '', order.includes('target') ? 'dotted: target oracle' : ''].filter((x) => x !== '').join('; ')].filter((x) => x !== ''), panels(values, layer, Math.max(WIDTH[column], 28 * order.length), 170)),
     rows: values.length,
   };
 }
@@ -188,7 +189,7 @@ export function labelBudgetFigure(rows: readonly BudgetRow[], column: Column = '
     name: 'label_budget',
     title: 'Label budget',
     caption: 'Target test accuracy against the number of labelled target images per class (0: unsupervised); mean over seeds, 95% CI. Dotted line: the target oracle (all target labels), when run.',
-    spec: top('Accuracy against target label budget', ['mean over seeds, 95% CI; 0 = unsupervised', 'dotted: target oracle'], panels(values, layer, WIDTH[column], 170)),
+    spec: top('Accuracy against target label budget', ['mean over seeds, 95% CI; 0 = unsupervised', ...(rows.some((r) => r.method === 'target') ? ['dotted: target oracle'] : [])], panels(values, layer, WIDTH[column], 170)),
     rows: values.length,
   };
 }

@@ -15,6 +15,9 @@ export interface Table {
   textColumns: number;
 }
 
+/** Text order with numbers compared as numbers (labels=5 before labels=10). */
+const natural = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+
 const f2 = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(1) : '–');
 
 function column(r: { benchmark: string; setting: string }): string {
@@ -22,7 +25,7 @@ function column(r: { benchmark: string; setting: string }): string {
 }
 
 export function accuracyTable(summary: readonly SummaryRow[]): Table {
-  const columns = [...new Set(summary.map(column))];
+  const columns = [...new Set(summary.map(column))].sort(natural);
   const methods = methodOrder(summary.map((r) => r.method));
   const cell = new Map(summary.map((r) => [`${r.method}\u0000${column(r)}`, r]));
   const best = new Map<string, number>();
@@ -47,7 +50,7 @@ export function accuracyTable(summary: readonly SummaryRow[]): Table {
 }
 
 export function pairedTable(paired: readonly PairedRow[], baseline = 'source'): Table {
-  const sorted = [...paired].sort((a, b) => column(a).localeCompare(column(b)) || methodOrder([a.method, b.method]).indexOf(a.method) - methodOrder([a.method, b.method]).indexOf(b.method));
+  const sorted = [...paired].sort((a, b) => natural(column(a), column(b)) || methodOrder([a.method, b.method]).indexOf(a.method) - methodOrder([a.method, b.method]).indexOf(b.method));
   const p = (x: number) => (Number.isNaN(x) ? '–' : x < 0.001 ? '<0.001' : x.toFixed(3));
   return {
     caption: `Paired comparison with ${baseline} over the same seeds: difference in target test accuracy (percentage points, mean ± std of the per-seed differences) and the two-sided paired t-test; bold: p < 0.05.`,
@@ -134,7 +137,7 @@ export interface SelectionRow {
 
 /** The honest-selection gap: target accuracy of the checkpoint chosen by select.by vs chosen on labelled target val. */
 export function selectionTable(rows: readonly SelectionRow[]): Table {
-  const sorted = [...rows].sort((a, b) => column(a).localeCompare(column(b)) || methodOrder([a.method, b.method]).indexOf(a.method) - methodOrder([a.method, b.method]).indexOf(b.method));
+  const sorted = [...rows].sort((a, b) => natural(column(a), column(b)) || methodOrder([a.method, b.method]).indexOf(a.method) - methodOrder([a.method, b.method]).indexOf(b.method));
   return {
     caption:
       'Model selection without target labels: target test accuracy (%) of the checkpoint chosen by select.by, of the one chosen on a labelled target validation split (oracle; reference only), and the gap (oracle - selected, percentage points); means over seeds.',
