@@ -143,8 +143,19 @@ async function runInProcess(runner: ExperimentRunner, sweep: PreparedSweep, inde
   try {
     return await runner.run(point.config, { file: sweep.file, backend, progress, parentRunId });
   } catch (error) {
-    if (!(error instanceof TrainingFailure)) throw error;
-    return error.summary;
+    if (error instanceof TrainingFailure) return error.summary;
+    // Anything else (e.g. too few images for target.labels) fails this combination only.
+    progress.stop();
+    return {
+      runId: '',
+      experiment: sweep.experiment,
+      adapter: point.config.adapter.name,
+      status: 'FAILED',
+      error: error instanceof Error ? error.message : String(error),
+      backend,
+      metrics: {},
+      outDir: '',
+    };
   }
 }
 
@@ -183,6 +194,13 @@ function runInWorker(sweep: PreparedSweep, index: number, parentRunId: string, o
     });
     child.on('exit', (code, signal) => {
       fs.closeSync(log);
+      // The worker's own one-line reason, when it printed one.
+      const reason = fs
+        .readFileSync(path.join(logDir, `${index}.log`), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('dalab: ') && !l.includes('DALAB_DEBUG'))
+        .pop()
+        ?.slice('dalab: '.length);
       const last = stdout.trim().split('\n').pop() ?? '';
       try {
         const parsed = JSON.parse(last) as RunSummary | { skipped: true };
@@ -195,7 +213,7 @@ function runInWorker(sweep: PreparedSweep, index: number, parentRunId: string, o
         experiment: sweep.experiment,
         adapter: sweep.points[index]!.config.adapter.name,
         status: 'FAILED',
-        error: `worker exited with ${signal ?? `code ${code}`} (log: ${path.join(logDir, `${index}.log`)})`,
+        error: `${reason != null ? `${reason}; ` : ''}worker exited with ${signal ?? `code ${code}`} (log: ${path.join(logDir, `${index}.log`)})`,
         backend: '',
         metrics: {},
         outDir: '',

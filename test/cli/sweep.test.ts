@@ -132,3 +132,19 @@ test.serial('label regimes: for a seed and N every strategy sees exactly the sam
   t.not(hash('joint', 4, 5), joint, 'another seed draws other images');
   t.not(hash('joint', 3, 6), joint, 'another N draws other images');
 });
+
+for (const workers of ['1', '2']) {
+  test.serial(`a failing combination does not stop the others and is listed (--workers ${workers})`, async (t) => {
+    const dir = tempDir('dalab-sweep-fail-');
+    const file = tinySweep(dir);
+    const text = fs.readFileSync(file, 'utf8').replace(/sweep:[\s\S]*$/, 'sweep:\n  target.labels: [5, 5000]\n');
+    fs.writeFileSync(file, text);
+    const r = dalab(['sweep', file, '--workers', workers], {}, dir);
+    t.is(r.status, 1, r.stderr);
+    t.regex(r.stdout, /1 finished, 1 failed of 2/);
+    t.regex(r.stdout, /failed: combination 1 \{"target\.labels":5000\}: .*5000/);
+    const runs = await runsOf(dir);
+    t.is(runs.children.filter((c) => c.status === 'FINISHED').length, 1);
+    t.is(runs.parents[0]!.status, 'FINISHED', 'the parent of a partly failed sweep is FINISHED');
+  });
+}
