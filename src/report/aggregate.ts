@@ -126,7 +126,7 @@ export function summarise(rows: readonly RunRow[], groupBy: readonly string[] = 
 
 /** Each method against `source` in the same benchmark and setting, paired by seed. */
 export function pairedVsSource(rows: readonly RunRow[], baseline = 'source'): PairedRow[] {
-  if (rows.length === 0) return [];
+  if (!rows.some((r) => r.method === baseline) || !rows.some((r) => r.method !== baseline)) return [];
   const all = aq.from(rows as RunRow[]);
   const base = all
     .filter(aq.escape((d: RunRow) => d.method === baseline))

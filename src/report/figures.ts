@@ -212,7 +212,7 @@ export function freezeDepthFigure(rows: readonly FreezeRow[], column: Column = '
     ciHigh: pct(Number.isNaN(r.ciHigh) ? r.mean : r.ciHigh),
   }));
   const sizes = [...new Set(rows.map((r) => r.labels))].sort((a, b) => (a === 'all' ? Infinity : Number(a)) - (b === 'all' ? Infinity : Number(b)));
-  const x = numeric ? { field: 'freeze', type: 'quantitative', title: 'frozen layers (from the input)', axis: { tickMinStep: 1 } } : { field: 'freeze', type: 'nominal', title: 'frozen layers' };
+  const x = numeric ? { field: 'freeze', type: 'quantitative', title: 'frozen layers (from the input)', axis: { tickMinStep: 1 }, scale: { padding: 12 } } : { field: 'freeze', type: 'nominal', title: 'frozen layers' };
   const color = { field: 'size', type: 'ordinal', sort: sizes.map((s) => (s === 'all' ? 'all labels' : `${s} per class`)), title: 'labelled target', scale: { scheme: 'viridis' } };
   const layer = {
     layer: [

@@ -239,13 +239,10 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   write('tables.md', `# Results\n\n${toMarkdown(accuracy)}\n${paired.length > 0 ? toMarkdown(pairedT) + '\n' : ''}${selection.length > 0 ? toMarkdown(selectionT) : ''}`);
   write('tables.tex', `${toLatex(accuracy, 'accuracy')}\n${paired.length > 0 ? toLatex(pairedT, 'paired') + '\n' : ''}${selection.length > 0 ? toLatex(selectionT, 'selection') : ''}`);
   write('runs.csv', aq.from(rows).toCSV());
-  write(
-    'summary.csv',
-    aq
-      .from(summary.map((s) => ({ ...s, seeds: s.seeds.join(' ') })))
-      .join_left(aq.from(paired.map((p) => ({ benchmark: p.benchmark, setting: p.setting, method: p.method, diff_vs_source: p.meanDiff, diff_std: p.stdDiff, pairs: p.n, t: p.t, p_value: p.p, test: p.test }))), [['benchmark', 'setting', 'method'], ['benchmark', 'setting', 'method']])
-      .toCSV(),
-  );
+  const summaryTable = aq.from(summary.map((s) => ({ ...s, seeds: s.seeds.join(' ') })));
+  const pairedRows = paired.map((p) => ({ benchmark: p.benchmark, setting: p.setting, method: p.method, diff_vs_source: p.meanDiff, diff_std: p.stdDiff, pairs: p.n, t: p.t, p_value: p.p, test: p.test }));
+  const keys = ['benchmark', 'setting', 'method'];
+  write('summary.csv', (pairedRows.length > 0 ? summaryTable.join_left(aq.from(pairedRows), [keys, keys]) : summaryTable).toCSV());
   const intro = `${runs.length} runs from <code>${options.from.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</code>; metric <code>${metric}</code>; made by dalab ${DALAB_VERSION} on ${new Date().toISOString().slice(0, 10)}.`;
   write(
     'index.html',

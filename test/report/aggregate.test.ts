@@ -1,5 +1,7 @@
 import test from 'ava';
-import { tempDir } from '../helpers.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { dalab, tempDir } from '../helpers.js';
 import { writeStore } from './store.js';
 import { loadRuns } from '../../src/report/runs.js';
 import { pairedVsSource, runRows, summarise } from '../../src/report/aggregate.js';
@@ -96,4 +98,18 @@ test('a varied setting splits the comparison; strategy options that vary make me
       ['target.labels=10', 5],
     ],
   );
+});
+
+test('a store without source runs: no paired rows, and dalab report still writes its files', async (t) => {
+  const root = tempDir('dalab-report-');
+  await writeStore(root, 'nosource', [
+    { adapter: 'finetune', seed: 0, acc: 0.8, labels: 10, freeze: 0 },
+    { adapter: 'finetune', seed: 0, acc: 0.7, labels: 10, freeze: 2 },
+  ]);
+  const rows = runRows((await loadRuns({ from: root })).runs);
+  t.deepEqual(pairedVsSource(rows), []);
+  const out = path.join(tempDir(), 'r');
+  const r = dalab(['report', '--from', root, '--out', out, '--no-embedding']);
+  t.is(r.status, 0, r.stderr);
+  t.true(fs.existsSync(path.join(out, 'freeze_depth.png')) && fs.existsSync(path.join(out, 'summary.csv')));
 });
