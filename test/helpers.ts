@@ -67,3 +67,25 @@ export function dalab(args: string[], env: Record<string, string> = {}, cwd = RO
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** DIR/tiny.yaml: a sweep of 12-step runs on mnist-10k tracked in DIR/store, with these `sweep:` lines. */
+export function writeTinySweep(dir: string, sweepLines: readonly string[]): string {
+  const file = path.join(dir, 'tiny.yaml');
+  fs.writeFileSync(
+    file,
+    [
+      'name: tiny',
+      'source: { dataset: mnist-10k }',
+      'target: { dataset: mnist-10k, labels: 0 }',
+      'model: { backbone: digitnet, input: [28, 28, 1] }',
+      'adapter: { name: source }',
+      'train: { steps: 12, batchSize: 16, seed: 0, evalEvery: 6 }',
+      'select: { by: last }',
+      `tracking: { uri: 'file:${path.join(dir, 'store')}' }`,
+      'sweep:',
+      ...sweepLines,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}

@@ -27,6 +27,19 @@ export function methodOrder(methods: Iterable<string>): string[] {
 
 const pct = (x: number) => Math.round(x * 10000) / 100;
 
+/** mean and 95% CI in percent; without a CI (a single seed) the bar collapses to the mean. */
+function pctCi(r: { mean: number; ciLow: number; ciHigh: number }): { mean: number; ciLow: number; ciHigh: number } {
+  return { mean: pct(r.mean), ciLow: pct(Number.isNaN(r.ciLow) ? r.mean : r.ciLow), ciHigh: pct(Number.isNaN(r.ciHigh) ? r.mean : r.ciHigh) };
+}
+
+/** The 95% CI bar layer of an accuracy plot. */
+function ciRule(x: Record<string, unknown>, color: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...extra, mark: { type: 'rule', strokeWidth: 1 }, encoding: { x, y: { field: 'ciLow', type: 'quantitative', title: ACC_TITLE, scale: { zero: false }, axis: ACC_AXIS }, y2: { field: 'ciHigh' }, color } };
+}
+
+/** Label budgets in increasing order, 'all' last. */
+const byBudget = (a: string, b: string) => (a === 'all' ? Infinity : Number(a)) - (b === 'all' ? Infinity : Number(b));
+
 /** Facet headers break long labels at ' · ' (benchmark · setting · setting). */
 export const HEADER = { labelExpr: "split(datum.value, ' · ')", labelLimit: 320 };
 const ACC_AXIS = { format: '.1~f' };
@@ -65,10 +78,8 @@ export function comparisonFigure(summary: readonly MeanRow[], column: Column = '
     panel: panelOf(r.benchmark, r.setting),
     method: r.method,
     n: r.n,
-    mean: pct(r.mean),
     std: pct(r.std),
-    ciLow: pct(Number.isNaN(r.ciLow) ? r.mean : r.ciLow),
-    ciHigh: pct(Number.isNaN(r.ciHigh) ? r.mean : r.ciHigh),
+    ...pctCi(r),
   }));
   const order = methodOrder(values.map((v) => v.method));
   const x = { field: 'method', type: 'nominal', sort: order, title: 'strategy', axis: { labelAngle: -35 } };
@@ -121,9 +132,7 @@ export function learningCurveFigure(points: readonly CurvePoint[], column: Colum
     method: p.method,
     step: p.step,
     n: p.n,
-    mean: pct(p.mean),
-    ciLow: pct(Number.isNaN(p.ciLow) ? p.mean : p.ciLow),
-    ciHigh: pct(Number.isNaN(p.ciHigh) ? p.mean : p.ciHigh),
+    ...pctCi(p),
   }));
   const order = methodOrder(values.map((v) => v.method));
   const color = { field: 'method', type: 'nominal', sort: order, title: colorTitle };
@@ -163,16 +172,14 @@ export interface BudgetRow extends MeanRow {
 
 /** Label-budget curve: target accuracy against labelled target images per class, a line per method. */
 export function labelBudgetFigure(rows: readonly BudgetRow[], column: Column = 'single'): Figure {
-  const order = [...new Set(rows.map((r) => r.labels))].sort((a, b) => (a === 'all' ? Infinity : Number(a)) - (b === 'all' ? Infinity : Number(b)));
+  const order = [...new Set(rows.map((r) => r.labels))].sort(byBudget);
   const tick = (l: string) => (l === '0' ? '0 (unsup.)' : l);
   const values = rows.map((r) => ({
     panel: r.benchmark,
     method: r.method,
     labels: tick(r.labels),
     n: r.n,
-    mean: pct(r.mean),
-    ciLow: pct(Number.isNaN(r.ciLow) ? r.mean : r.ciLow),
-    ciHigh: pct(Number.isNaN(r.ciHigh) ? r.mean : r.ciHigh),
+    ...pctCi(r),
   }));
   const methods = methodOrder(values.map((v) => v.method).filter((m) => m !== 'target'));
   const x = { field: 'labels', type: 'ordinal', sort: order.map(tick), title: 'labelled target images per class', axis: { labelAngle: 0 } };
@@ -181,7 +188,7 @@ export function labelBudgetFigure(rows: readonly BudgetRow[], column: Column = '
   const layer = {
     layer: [
       { transform: [{ filter: "datum.method === 'target'" }], mark: { type: 'rule', strokeDash: [1, 2], color: '#009E73', strokeWidth: 1.2 }, encoding: { y: { aggregate: 'mean', field: 'mean', type: 'quantitative' } } },
-      { transform: [{ filter: notOracle }], mark: { type: 'rule', strokeWidth: 1 }, encoding: { x, y: { field: 'ciLow', type: 'quantitative', title: ACC_TITLE, scale: { zero: false }, axis: ACC_AXIS }, y2: { field: 'ciHigh' }, color } },
+      ciRule(x, color, { transform: [{ filter: notOracle }] }),
       { transform: [{ filter: notOracle }], mark: { type: 'line', point: { filled: true, size: 36 } }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color, tooltip: [{ field: 'method' }, { field: 'labels' }, { field: 'mean', format: '.2f' }, { field: 'n', title: 'seeds' }] } },
     ],
   };
@@ -207,16 +214,14 @@ export function freezeDepthFigure(rows: readonly FreezeRow[], column: Column = '
     freeze: numeric ? Number(r.freeze) : r.freeze,
     size: r.labels === 'all' ? 'all labels' : `${r.labels} per class`,
     n: r.n,
-    mean: pct(r.mean),
-    ciLow: pct(Number.isNaN(r.ciLow) ? r.mean : r.ciLow),
-    ciHigh: pct(Number.isNaN(r.ciHigh) ? r.mean : r.ciHigh),
+    ...pctCi(r),
   }));
-  const sizes = [...new Set(rows.map((r) => r.labels))].sort((a, b) => (a === 'all' ? Infinity : Number(a)) - (b === 'all' ? Infinity : Number(b)));
+  const sizes = [...new Set(rows.map((r) => r.labels))].sort(byBudget);
   const x = numeric ? { field: 'freeze', type: 'quantitative', title: 'frozen layers (from the input)', axis: { tickMinStep: 1 }, scale: { padding: 12 } } : { field: 'freeze', type: 'nominal', title: 'frozen layers' };
   const color = { field: 'size', type: 'ordinal', sort: sizes.map((s) => (s === 'all' ? 'all labels' : `${s} per class`)), title: 'labelled target', scale: { scheme: 'viridis' } };
   const layer = {
     layer: [
-      { mark: { type: 'rule', strokeWidth: 1 }, encoding: { x, y: { field: 'ciLow', type: 'quantitative', title: ACC_TITLE, scale: { zero: false }, axis: ACC_AXIS }, y2: { field: 'ciHigh' }, color } },
+      ciRule(x, color),
       { mark: { type: 'line', point: { filled: true, size: 36 } }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color, tooltip: [{ field: 'freeze' }, { field: 'size' }, { field: 'mean', format: '.2f' }, { field: 'n', title: 'seeds' }] } },
     ],
   };

@@ -120,16 +120,13 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   if (curvePoints.length > 0) figures.push(learningCurveFigure(curvePoints, column));
 
   if (new Set(rows.map((r) => r.labels)).size > 1) {
-    const budget = summarise(rows, ['benchmark', 'method', 'labels', 'adapter']).map((r) => ({ ...r, setting: '', labels: (r as unknown as { labels: string }).labels }));
+    const budget = summarise(rows, ['benchmark', 'method', 'labels', 'adapter']).map((r) => ({ ...(r as typeof r & { labels: string }), setting: '' }));
     figures.push(labelBudgetFigure(budget, column));
   } else notes.push('label-budget curve: every run has the same target.labels (sweep target.labels to draw it)');
 
   const finetune = rows.filter((r) => r.adapter === 'finetune');
   if (new Set(finetune.map((r) => r.freeze)).size > 1) {
-    const byFreeze = summarise(finetune, ['benchmark', 'freeze', 'labels']).map((r) => {
-      const x = r as unknown as { freeze: string; labels: string };
-      return { ...r, method: 'finetune', setting: '', freeze: x.freeze, labels: x.labels };
-    });
+    const byFreeze = summarise(finetune, ['benchmark', 'freeze', 'labels']).map((r) => ({ ...(r as typeof r & { freeze: string; labels: string }), method: 'finetune', setting: '' }));
     figures.push(freezeDepthFigure(byFreeze, column));
   } else notes.push('freeze-depth curve: no finetune runs with more than one adapter.freeze value');
 
@@ -218,10 +215,9 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   const accuracy = accuracyTable(summary);
   const pairedT = pairedTable(paired);
   // Selection gap: the selected checkpoint's accuracy next to the oracle-selected one's.
-  const oracleOf = new Map(runRows(runs, 'final/target_test_acc_oracle').map((r) => [r.runId, r.value]));
   const selectGroups = new Map<string, SelectionRow & { s: number[]; o: number[] }>();
   for (const row of rows) {
-    const oracle = oracleOf.get(row.runId);
+    const oracle = runById.get(row.runId)!.latest['final/target_test_acc_oracle'];
     if (oracle == null || Number.isNaN(oracle) || row.adapter === 'target') continue;
     const selectBy = runById.get(row.runId)!.params['select.by'] ?? 'source-val';
     const id = `${row.benchmark}\u0000${row.setting}\u0000${row.method}\u0000${selectBy}`;

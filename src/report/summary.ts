@@ -3,6 +3,8 @@
  * standard deviation of a metric over seeds, and the paired difference to `source` over the seeds
  * both have (same seed, same other settings).
  */
+import { mean, std } from './stats.js';
+
 export interface RunRecord {
   /** Strategy name. */
   adapter: string;
@@ -25,9 +27,7 @@ export interface SummaryRow {
 }
 
 function meanStd(values: number[]): { mean: number; std: number } {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const variance = values.length > 1 ? values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1) : 0;
-  return { mean, std: Math.sqrt(variance) };
+  return { mean: mean(values), std: std(values) };
 }
 
 export function summarise(runs: readonly RunRecord[], metric = 'target_test_acc', baseline = 'source'): SummaryRow[] {
@@ -35,8 +35,8 @@ export function summarise(runs: readonly RunRecord[], metric = 'target_test_acc'
   return keys.map((key) => {
     const [adapter, group] = key.split('\u0000') as [string, string];
     const mine = runs.filter((r) => r.adapter === adapter && r.group === group && Number.isFinite(r.metrics[metric]));
-    const { mean, std } = meanStd(mine.map((r) => r.metrics[metric]!));
-    const row: SummaryRow = { adapter, group, n: mine.length, mean, std };
+    const stats = meanStd(mine.map((r) => r.metrics[metric]!));
+    const row: SummaryRow = { adapter, group, n: mine.length, ...stats };
     if (adapter !== baseline) {
       const diffs = mine
         .map((r) => {

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import test from 'ava';
-import { dalab, tempDir } from '../helpers.js';
+import { dalab, tempDir, writeTinySweep } from '../helpers.js';
 import { FileStoreTracker } from '../../src/tracking/file-store.js';
 
 const inCi = process.env['CI'] === 'true';
@@ -78,23 +78,7 @@ slurmTest('a Slurm array job written by --emit slurm runs every combination unde
     for (let i = 0; i < 60 && !/idle/.test(sh('sinfo', ['-h', '-o', '%t'], env)); i++) await new Promise((r) => setTimeout(r, 500));
     t.regex(sh('sinfo', ['-h', '-o', '%t'], env), /idle/);
 
-    const file = path.join(dir, 'tiny.yaml');
-    fs.writeFileSync(
-      file,
-      [
-        'name: tiny',
-        'source: { dataset: mnist-10k }',
-        'target: { dataset: mnist-10k, labels: 0 }',
-        'model: { backbone: digitnet, input: [28, 28, 1] }',
-        'adapter: { name: source }',
-        'train: { steps: 12, batchSize: 16, seed: 0, evalEvery: 6 }',
-        'select: { by: last }',
-        `tracking: { uri: 'file:${path.join(dir, 'store')}' }`,
-        'sweep:',
-        '  train.seed: [0, 1]',
-        '',
-      ].join('\n'),
-    );
+    const file = writeTinySweep(dir, ['  train.seed: [0, 1]']);
     const emitted = dalab(['sweep', file, '--emit', 'slurm', '--partition', 'debug', '--cpus-per-task', '1', '--time', '00:10:00', '--json'], {}, dir);
     t.is(emitted.status, 0, emitted.stderr);
     const { script, parentRunId } = JSON.parse(emitted.stdout.trim().split('\n').pop()!) as { script: string; parentRunId: string };
