@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ClassifierAdapter, variablesOf, type AdapterContext, type AdapterFactory, type LossTerms, type Monitor, type TrainBatch } from '../src/train/adapter.js';
 import { crossEntropy } from '../src/losses/classification.js';
 import { buildDiscriminator, domainAdversarialLoss, grlSchedule } from '../src/losses/domain.js';
+import { LayerTap, resolveLayers } from '../src/train/alignment.js';
 
 const NEEDS = { source: true, targetUnlabelled: true, targetLabels: 'optional' } as const;
 
@@ -20,6 +21,11 @@ const options = z
     /** gamma of the lambda schedule; lambda is fixed at `lambda` when given. */
     gamma: z.number().positive().default(10),
     lambda: z.number().nonnegative().optional(),
+    /**
+     * The encoder layer the discriminator reads (default: the feature layer). The paper's digit
+     * nets put it on the convolutional features (`flatten` of `digitnet`), before the fc layers.
+     */
+    layer: z.string().optional(),
   })
   .strict();
 type Options = z.infer<typeof options>;
@@ -28,11 +34,13 @@ class Dann extends ClassifierAdapter {
   readonly name = 'dann';
   readonly needs = NEEDS;
   private readonly discriminator: tf.LayersModel;
+  private readonly tap: LayerTap;
 
   constructor(context: AdapterContext, private readonly options: Options) {
     super(context);
-    const featureSize = (context.backbone.encoder.outputs[0]!.shape[1] as number) ?? 100;
-    this.discriminator = buildDiscriminator(featureSize, options.hidden, context.seed * 31 + 17, 'discriminator');
+    const layers = resolveLayers(context.backbone, options.layer == null ? undefined : [options.layer], 'dann', 'layer');
+    this.tap = new LayerTap(context.backbone, layers);
+    this.discriminator = buildDiscriminator(this.tap.sizes[0]!, options.hidden, context.seed * 31 + 17, 'discriminator');
   }
 
   override trainableVariables(): tf.Variable[] {
@@ -40,13 +48,12 @@ class Dann extends ClassifierAdapter {
   }
 
   loss(batch: TrainBatch, progress: number, monitor: Monitor): LossTerms {
-    const sourceFeatures = this.trainFeatures(batch.source!.x);
-    const targetFeatures = this.trainFeatures(batch.target!);
+    const source = this.tap.apply(batch.source!.x);
+    const target = this.tap.apply(batch.target!);
     const lambda = this.options.lambda ?? grlSchedule(progress, this.options.gamma);
-    const domain = domainAdversarialLoss(this.discriminator, sourceFeatures, targetFeatures, lambda);
+    const domain = domainAdversarialLoss(this.discriminator, source.layers[0]!, target.layers[0]!, lambda);
     monitor('domain_acc', domain.accuracy);
-    const logits = this.classifier.apply(sourceFeatures, { training: true }) as tf.Tensor2D;
-    return { cls: crossEntropy(logits, batch.source!.y), domain: domain.loss, ...this.targetTerm(batch) };
+    return { cls: crossEntropy(source.logits, batch.source!.y), domain: domain.loss, ...this.targetTerm(batch) };
   }
 
   override weights(): Record<string, number> {

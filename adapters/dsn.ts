@@ -8,8 +8,9 @@
  *        + beta  * (SIMSE(x_s, D(S_s + P_s)) + SIMSE(x_t, D(S_t + P_t)))   reconstruction
  *        + gamma * similarity(S_s, S_t)                              DANN (gradient reversal) or MMD
  *
- * At the end, a grid of reconstructions (rows: input, shared only, private only, both) is saved
- * as the artifact `dsn_reconstructions.png`.
+ * The decoder's output is linear (inputs may be normalised to any range). At the end, a grid of
+ * reconstructions (rows: input, shared only, private only, both; each image stretched to its own
+ * range) is saved as the artifact `dsn_reconstructions.png`.
  */
 import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
@@ -41,7 +42,7 @@ function buildDecoder(featureSize: number, [h, w, c]: [number, number, number], 
   x = tf.layers.upSampling2d({ name: 'decoder_up1', size: [2, 2] }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.conv2d({ name: 'decoder_conv1', filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2) }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.upSampling2d({ name: 'decoder_up2', size: [2, 2] }).apply(x) as tf.SymbolicTensor;
-  const out = tf.layers.conv2d({ name: 'decoder_out', filters: c, kernelSize: 3, padding: 'same', activation: 'sigmoid', kernelInitializer: init(3) }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.conv2d({ name: 'decoder_out', filters: c, kernelSize: 3, padding: 'same', activation: 'linear', kernelInitializer: init(3) }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: f, outputs: out, name: 'decoder' });
 }
 
@@ -108,7 +109,11 @@ class Dsn extends ClassifierAdapter {
       };
       const s = decode(samples.source, this.privateSource);
       const t = decode(samples.target, this.privateTarget);
-      return tf.concat(s.map((row, i) => tf.concat([row, t[i]!], 0)), 0);
+      const all = tf.concat(s.map((row, i) => tf.concat([row, t[i]!], 0)), 0);
+      // Inputs are normalised and the decoder is linear: show each image stretched to its own range.
+      const low = tf.min(all, [1, 2, 3], true);
+      const range = tf.maximum(tf.sub(tf.max(all, [1, 2, 3], true), low), 1e-6);
+      return tf.div(tf.sub(all, low), range);
     });
     const [n, h, w, c] = rows.shape as [number, number, number, number];
     const bytes = Uint8Array.from(await rows.data(), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));

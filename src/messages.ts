@@ -59,8 +59,8 @@ export const messages = {
   badTrackingUri: (uri: string) => `tracking.uri: '${uri}' must start with file: or http(s)://`,
   noFontFiles: () => 'synth-digits: no font files found (the @expo-google-fonts packages are missing: run npm install)',
   badBenchSteps: (value: string) => `--steps: '${value}' is not a positive whole number`,
-  unknownLayer: (strategy: string, layer: string, allowed: readonly string[]) =>
-    `adapter.layers: strategy '${strategy}' cannot align layer '${layer}' (layers of this backbone: ${list(allowed)})`,
+  unknownLayer: (key: string, strategy: string, layer: string, allowed: readonly string[]) =>
+    `adapter.${key}: strategy '${strategy}' has no layer '${layer}' to read (layers of this backbone: ${list(allowed)})`,
   freezeTooDeep: (k: number, layers: readonly string[]) =>
     `adapter.freeze: cannot freeze ${k} layers, the backbone has ${layers.length} (${list(layers)})`,
   unknownFreezeLayer: (name: string, layers: readonly string[]) => `adapter.freeze: no layer '${name}' (layers: ${list(layers)})`,

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { UserError, messages } from '../messages.js';
-import { layerOutputModel, weightedLayerNames, type Backbone } from '../models/backbones.js';
+import { layerOutputModel, type Backbone } from '../models/backbones.js';
 import { ClassifierAdapter, type AdapterContext, type AdapterNeeds, type LossTerms, type TrainBatch } from './adapter.js';
 import { crossEntropy } from '../losses/classification.js';
 import { grlSchedule } from '../losses/domain.js';
@@ -20,11 +20,24 @@ export interface AlignedLayer {
   weight: number;
 }
 
-export function resolveLayers(backbone: Backbone, option: z.infer<typeof alignedLayersSchema>, strategy: string): AlignedLayer[] {
-  const allowed = weightedLayerNames(backbone.encoder);
+/** The name under which strategies may align or discriminate the classifier's output (its logits). */
+export const LOGITS_LAYER = 'logits';
+
+/**
+ * Layers whose outputs a strategy may align or discriminate: every encoder layer after the input,
+ * then `logits`, the classifier's output (Deep CORAL aligns the last classification layer; DAN
+ * aligns the last fully connected layers, the classifier's included).
+ */
+export function alignableLayerNames(backbone: Backbone): string[] {
+  const inputs = new Set(backbone.encoder.inputLayers.map((l) => l.name));
+  return [...backbone.encoder.layers.filter((l) => !inputs.has(l.name)).map((l) => l.name), LOGITS_LAYER];
+}
+
+export function resolveLayers(backbone: Backbone, option: z.infer<typeof alignedLayersSchema>, strategy: string, key = 'layers'): AlignedLayer[] {
+  const allowed = alignableLayerNames(backbone);
   const layers = (option ?? [backbone.featureLayer]).map((l) => (typeof l === 'string' ? { name: l, weight: 1 } : { name: l.name, weight: l.weight }));
   for (const l of layers) {
-    if (!allowed.includes(l.name)) throw new UserError(messages.unknownLayer(strategy, l.name, allowed));
+    if (!allowed.includes(l.name)) throw new UserError(messages.unknownLayer(key, strategy, l.name, allowed));
   }
   return layers;
 }
@@ -32,25 +45,30 @@ export function resolveLayers(backbone: Backbone, option: z.infer<typeof aligned
 /** Forward pass returning the outputs of `layers` (flattened) and the class logits. */
 export class LayerTap {
   private readonly model: tf.LayersModel;
+  /** Per tapped layer: its index among the encoder model's outputs, or -1 for the logits. */
+  private readonly outputIndex: number[];
   private readonly featureIndex: number;
+  /** Flattened size of each tapped layer's output. */
+  readonly sizes: number[];
 
   constructor(
     private readonly backbone: Backbone,
     readonly layers: readonly AlignedLayer[],
   ) {
-    const names = layers.map((l) => l.name);
-    this.featureIndex = names.indexOf(backbone.featureLayer);
-    if (this.featureIndex < 0) names.push(backbone.featureLayer);
+    const names = [...new Set([...layers.map((l) => l.name).filter((n) => n !== LOGITS_LAYER), backbone.featureLayer])];
     this.model = layerOutputModel(backbone.encoder, names);
-    if (this.featureIndex < 0) this.featureIndex = names.length - 1;
+    this.featureIndex = names.indexOf(backbone.featureLayer);
+    this.outputIndex = layers.map((l) => (l.name === LOGITS_LAYER ? -1 : names.indexOf(l.name)));
+    const logitsSize = backbone.classifier.outputs[0]!.shape[1] as number;
+    this.sizes = this.outputIndex.map((i) => (i < 0 ? logitsSize : (this.model.outputs[i]!.shape[1] as number)));
   }
 
-  /** Training-mode outputs: one [B, D_l] per aligned layer, and logits [B, K]. */
+  /** Training-mode outputs: one [B, D_l] per tapped layer, and logits [B, K]. */
   apply(x: tf.Tensor4D): { layers: tf.Tensor2D[]; logits: tf.Tensor2D } {
     const raw = this.model.apply(x, { training: true });
     const outputs = (Array.isArray(raw) ? raw : [raw]) as tf.Tensor2D[];
     const logits = this.backbone.classifier.apply(outputs[this.featureIndex]!, { training: true }) as tf.Tensor2D;
-    return { layers: outputs.slice(0, this.layers.length), logits };
+    return { layers: this.outputIndex.map((i) => (i < 0 ? logits : outputs[i]!)), logits };
   }
 }
 
