@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError, messages } from '../messages.js';
 import { createContainer } from '../container.js';
 import { loadExperiment } from '../config/load.js';
+import { alignableLayerNames } from '../train/alignment.js';
 import { ExperimentRunner, TrainingFailure, type RunSummary } from '../app/run-experiment.js';
 import { StderrProgress } from '../app/progress.js';
 import { probeBackends, selectBackend, type BackendName } from '../backend/backends.js';
@@ -347,7 +348,15 @@ export async function main(argv: string[]): Promise<number> {
     .description('list the backbones')
     .action(() => {
       const runner = createContainer().get(ExperimentRunner);
-      for (const b of runner.backboneFactories()) process.stdout.write(`${b.name.padEnd(12)} ${b.description}\n`);
+      for (const b of runner.backboneFactories()) {
+        // Built once at the digit input size to read its layer names (cheap: no training).
+        const built = b.build({ input: [28, 28, 1], numClasses: 10, seed: 0 });
+        process.stdout.write(`${b.name.padEnd(12)} ${b.description}\n`);
+        process.stdout.write(`${''.padEnd(12)} adapter.layers / adapter.layer: ${alignableLayerNames(built).join(', ')}\n`);
+        process.stdout.write(`${''.padEnd(12)} adapter.freeze counts: ${built.layerNames.join(', ')}\n`);
+        built.encoder.dispose();
+        built.classifier.dispose();
+      }
     });
 
   try {

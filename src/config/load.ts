@@ -91,6 +91,12 @@ export function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, prefix
       detail: `unknown key${allowed.length > 0 ? ` (allowed: ${allowed.join(', ')})` : ''}`,
     };
   }
+  if (issue.code === 'invalid_union') {
+    // Name the alternative that got furthest into the value (the deepest first issue).
+    const firsts = issue.errors.map((list) => list[0]).filter((i): i is z.core.$ZodIssue => i != null);
+    const deepest = firsts.sort((a, b) => b.path.length - a.path.length)[0];
+    if (deepest != null && deepest.path.length > 0) return describeIssue(deepest, schema, path);
+  }
   return { field: path.length > 0 ? path.join('.') : '(top level)', detail: issueDetail(issue) };
 }
 

@@ -88,6 +88,9 @@ export const trackingSchema = z
   })
   .strict();
 
+/** One sweep grid: dotted key -> the values of that axis. */
+const sweepGrid = z.record(z.string(), z.array(z.unknown()).min(1));
+
 export const experimentSchema = z
   .object({
     name: z.string().min(1),
@@ -99,7 +102,7 @@ export const experimentSchema = z
     select: selectSchema.default({ by: 'source-val' }),
     tracking: trackingSchema.default({}),
     /** Read by `dalab sweep`; `dalab run` ignores it. */
-    sweep: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
+    sweep: z.union([sweepGrid, z.array(sweepGrid).min(1)]).optional(),
   })
   .strict();
 

@@ -20,7 +20,7 @@ test('dalab run --json ends with the contract JSON line and writes an MLflow fil
   const lines = result.stdout.trim().split('\n');
   const summary = JSON.parse(lines[lines.length - 1]!);
   t.is(summary.status, 'FINISHED');
-  t.is(summary.adapter, 'source');
+  t.is(summary.adapter, 'distill');
   t.is(summary.experiment, 'quickstart');
   t.is(summary.backend, 'wasm');
   for (const key of ['target_test_acc', 'target_test_acc_last', 'target_test_acc_oracle', 'source_test_acc']) {
@@ -34,7 +34,7 @@ test('dalab run --json ends with the contract JSON line and writes an MLflow fil
   t.is(fs.readFileSync(path.join(runDir, 'params', 'train.steps'), 'utf8'), '20');
   t.is(fs.readFileSync(path.join(runDir, 'params', 'model.input'), 'utf8'), '[28,28,1]');
   t.is(fs.readFileSync(path.join(runDir, 'tags', 'dalab.backend'), 'utf8'), 'wasm');
-  t.is(fs.readFileSync(path.join(runDir, 'tags', 'dalab.adapter'), 'utf8'), 'source');
+  t.is(fs.readFileSync(path.join(runDir, 'tags', 'dalab.adapter'), 'utf8'), 'distill');
   const lossLines = fs.readFileSync(path.join(runDir, 'metrics', 'loss', 'total'), 'utf8').trim().split('\n');
   t.is(lossLines.length, 20);
   t.regex(lossLines[0]!, /^\d{13} [\d.e-]+ 1$/);
@@ -68,7 +68,7 @@ test('idx:PATH reads a folder of 16x16 IDX digits and trains on them resized to 
   const result = dalab([
     'run', quickstart, '--json',
     '--set', `source.dataset=idx:${folder}`, '--set', `target.dataset=idx:${folder}`,
-    '--set', 'model.input=[28,28,1]', '--set', 'train.steps=120', '--set', 'train.evalEvery=0',
+    '--set', 'model.input=[28,28,1]', '--set', 'train.steps=120', '--set', 'train.evalEvery=0', '--set', 'adapter.name=source',
     '--set', `tracking.uri=file:${tempDir()}`,
   ]);
   t.is(result.status, 0, result.stderr);

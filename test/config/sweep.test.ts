@@ -23,6 +23,23 @@ test('sweep axes expand to every combination; map values merge, another strategy
   t.deepEqual(points[4]!.overrides, { adapter: { name: 'dann', weight: 0.3 }, 'train.seed': 1 });
 });
 
+test('a list of grids: the combinations of each in turn, a repeated combination once', (t) => {
+  const points = expandSweep({
+    name: 'x',
+    adapter: { name: 'source' },
+    target: { dataset: 'mnist-10k', labels: 0 },
+    train: { seed: 0 },
+    sweep: [
+      { adapter: [{ name: 'source' }, { name: 'dann' }], 'train.seed': [0, 1] },
+      { adapter: [{ name: 'joint' }], 'target.labels': [10], 'train.seed': [0, 1] },
+      { 'train.seed': [1] },
+    ],
+  });
+  const describe = (p: (typeof points)[number]) => `${(p.raw['adapter'] as { name: string }).name}/${(p.raw['target'] as { labels: number }).labels}/${(p.raw['train'] as { seed: number }).seed}`;
+  t.deepEqual(points.map(describe), ['source/0/0', 'source/0/1', 'dann/0/0', 'dann/0/1', 'joint/10/0', 'joint/10/1']);
+  t.deepEqual(points[4]!.overrides, { adapter: { name: 'joint' }, 'target.labels': 10, 'train.seed': 0 });
+});
+
 test('summary: mean, sample std and the paired difference to source over common seeds (by hand)', (t) => {
   const run = (adapter: string, seed: number, acc: number) => ({ adapter, seed, group: '', metrics: { target_test_acc: acc } });
   const rows = summarise([run('source', 0, 0.5), run('source', 1, 0.6), run('source', 2, 0.7), run('dann', 0, 0.6), run('dann', 1, 0.6), run('dann', 2, 0.9)]);

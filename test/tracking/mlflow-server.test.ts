@@ -27,7 +27,7 @@ serverTest('a run tracked on a real MLflow server reads back: params, metric his
   const cwd = tempDir('dalab-cwd-');
   const secret = 'pa55-word-never-logged';
   const result = dalab(
-    ['run', path.join(ROOT, 'experiments/quickstart.yaml'), '--json', '--set', 'source.dataset=mnist-10k', '--set', 'train.steps=20', '--set', 'train.evalEvery=10', '--set', `tracking.uri=${uri}`],
+    ['run', path.join(ROOT, 'experiments/quickstart.yaml'), '--json', '--set', 'adapter.name=source', '--set', 'source.dataset=mnist-10k', '--set', 'train.steps=20', '--set', 'train.evalEvery=10', '--set', `tracking.uri=${uri}`],
     { MLFLOW_TRACKING_USERNAME: 'alice', MLFLOW_TRACKING_PASSWORD: secret },
     cwd,
   );
@@ -70,7 +70,7 @@ serverTest('kill the server mid-run: the run completes offline, sync delivers ev
   const steps = 600;
   const child = spawn(
     process.execPath,
-    [path.join(ROOT, 'bin/dalab.js'), 'run', path.join(ROOT, 'experiments/quickstart.yaml'), '--json', '--set', 'source.dataset=mnist-10k', '--set', `train.steps=${steps}`, '--set', 'train.evalEvery=100', '--set', 'train.batchSize=32', '--set', `tracking.uri=${uri}`, '--set', 'tracking.experiment=killed'],
+    [path.join(ROOT, 'bin/dalab.js'), 'run', path.join(ROOT, 'experiments/quickstart.yaml'), '--json', '--set', 'adapter.name=source', '--set', 'source.dataset=mnist-10k', '--set', `train.steps=${steps}`, '--set', 'train.evalEvery=100', '--set', 'train.batchSize=32', '--set', `tracking.uri=${uri}`, '--set', 'tracking.experiment=killed'],
     { cwd, env: { ...process.env, DALAB_BACKEND: 'wasm' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
