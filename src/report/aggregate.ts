@@ -25,6 +25,8 @@ export interface RunRow {
   labels: string;
   /** `adapter.freeze` of finetune runs, else ''. */
   freeze: string;
+  /** The setting without `target.labels` (what `source`, which never reads target labels, pairs on). */
+  settingSansLabels: string;
   value: number;
 }
 
@@ -86,6 +88,7 @@ export function runRows(runs: readonly ReportRun[], metric = 'final/target_test_
           runId: r.runId,
           benchmark,
           setting: describe(r.params, settingKeys),
+          settingSansLabels: describe(r.params, settingKeys.filter((k) => k !== 'target.labels')),
           method: variant === '' ? adapter : `${adapter} (${variant})`,
           adapter,
           seed: Number(r.params['train.seed'] ?? r.tags['dalab.seed'] ?? 0),
@@ -124,20 +127,28 @@ export function summarise(rows: readonly RunRow[], groupBy: readonly string[] = 
   }));
 }
 
-/** Each method against `source` in the same benchmark and setting, paired by seed. */
+/**
+ * Each method against `source` in the same benchmark and setting, paired by seed. `source` never
+ * reads target labels, so a method run with labels (e.g. joint at 10 per class) pairs with the
+ * source run of the same seed at another `target.labels` when the sweep ran source only once.
+ */
 export function pairedVsSource(rows: readonly RunRow[], baseline = 'source'): PairedRow[] {
   if (!rows.some((r) => r.method === baseline) || !rows.some((r) => r.method !== baseline)) return [];
-  const all = aq.from(rows as RunRow[]);
-  const base = all
-    .filter(aq.escape((d: RunRow) => d.method === baseline))
-    .select('benchmark', 'setting', 'seed', 'value')
-    .rename({ value: 'baseline' })
-    // One baseline value per seed even if source was run twice with the same seed (the first).
-    .groupby('benchmark', 'setting', 'seed')
-    .rollup({ baseline: aq.op.any('baseline') });
-  const joined = all
-    .filter(aq.escape((d: RunRow) => d.method !== baseline))
-    .join(base, [['benchmark', 'setting', 'seed'], ['benchmark', 'setting', 'seed']])
+  // One baseline value per key even if source was run twice with the same seed (the first).
+  const exact = new Map<string, number>();
+  const anyLabels = new Map<string, number>();
+  for (const r of rows) {
+    if (r.method !== baseline) continue;
+    const e = `${r.benchmark}|${r.setting}|${r.seed}`;
+    const a = `${r.benchmark}|${r.settingSansLabels}|${r.seed}`;
+    if (!exact.has(e)) exact.set(e, r.value);
+    if (!anyLabels.has(a)) anyLabels.set(a, r.value);
+  }
+  const baselineOf = (d: RunRow) => exact.get(`${d.benchmark}|${d.setting}|${d.seed}`) ?? anyLabels.get(`${d.benchmark}|${d.settingSansLabels}|${d.seed}`) ?? null;
+  const paired = rows.filter((r) => r.method !== baseline && baselineOf(r) != null).map((r) => ({ ...r, baseline: baselineOf(r)! }));
+  if (paired.length === 0) return [];
+  const joined = aq
+    .from(paired)
     .orderby('benchmark', 'setting', 'method', 'seed')
     .groupby('benchmark', 'setting', 'method')
     .rollup({ values: aq.op.array_agg('value'), baselines: aq.op.array_agg('baseline'), seeds: aq.op.array_agg('seed') });

@@ -113,3 +113,24 @@ test('a store without source runs: no paired rows, and dalab report still writes
   t.is(r.status, 0, r.stderr);
   t.true(fs.existsSync(path.join(out, 'freeze_depth.png')) && fs.existsSync(path.join(out, 'summary.csv')));
 });
+
+test('a method run with target labels pairs with source run once (source never reads them)', async (t) => {
+  const root = tempDir('dalab-report-');
+  await writeStore(root, 'labels', [
+    { adapter: 'source', seed: 0, acc: 0.6 },
+    { adapter: 'source', seed: 1, acc: 0.62 },
+    { adapter: 'dann', seed: 0, acc: 0.58 },
+    { adapter: 'dann', seed: 1, acc: 0.61 },
+    { adapter: 'joint', seed: 0, acc: 0.8, labels: 10 },
+    { adapter: 'joint', seed: 1, acc: 0.85, labels: 10 },
+  ]);
+  const { runs } = await loadRuns({ from: `file:${root}` });
+  const paired = pairedVsSource(runRows(runs));
+  const joint = paired.find((p) => p.method === 'joint')!;
+  const dann = paired.find((p) => p.method === 'dann')!;
+  t.is(joint.setting, 'target.labels=10');
+  t.deepEqual(joint.seeds, [0, 1]);
+  t.true(close(joint.meanDiff, (0.2 + 0.23) / 2));
+  t.is(dann.setting, 'target.labels=0');
+  t.true(close(dann.meanDiff, (-0.02 - 0.01) / 2));
+});
