@@ -128,6 +128,25 @@ export function summarise(rows: readonly RunRow[], groupBy: readonly string[] = 
 }
 
 /**
+ * `source` never reads target labels: where a setting that differs only in `target.labels` has no
+ * source run, its source row is that of the other label setting (so tables and the comparison
+ * figure show the reference in every column, as the paired comparison uses it).
+ */
+export function withSourceAcrossLabels(summary: readonly SummaryRow[], rows: readonly RunRow[], baseline = 'source'): SummaryRow[] {
+  const sansLabels = new Map(rows.map((r) => [`${r.benchmark}|${r.setting}`, r.settingSansLabels]));
+  const panels = new Set(summary.map((s) => `${s.benchmark}|${s.setting}`));
+  const withBaseline = new Set(summary.filter((s) => s.method === baseline).map((s) => `${s.benchmark}|${s.setting}`));
+  const added: SummaryRow[] = [];
+  for (const panel of panels) {
+    if (withBaseline.has(panel)) continue;
+    const key = sansLabels.get(panel);
+    const donor = summary.find((s) => s.method === baseline && sansLabels.get(`${s.benchmark}|${s.setting}`) === key && panel.startsWith(`${s.benchmark}|`));
+    if (donor != null) added.push({ ...donor, setting: panel.slice(donor.benchmark.length + 1) });
+  }
+  return [...summary, ...added];
+}
+
+/**
  * Each method against `source` in the same benchmark and setting, paired by seed. `source` never
  * reads target labels, so a method run with labels (e.g. joint at 10 per class) pairs with the
  * source run of the same seed at another `target.labels` when the sweep ran source only once.

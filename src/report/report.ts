@@ -8,7 +8,7 @@ import * as aq from 'arquero';
 import seedrandom from 'seedrandom';
 import { UMAP } from 'umap-js';
 import { loadRuns, type ReportRun, type RunQuery } from './runs.js';
-import { pairedVsSource, runRows, summarise, type RunRow } from './aggregate.js';
+import { pairedVsSource, runRows, summarise, withSourceAcrossLabels, type RunRow } from './aggregate.js';
 import { ci95HalfWidth, mean } from './stats.js';
 import {
   comparisonFigure,
@@ -106,7 +106,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   if (rows.length === 0) throw new UserError(messages.reportNoMetric(metric, runs.length));
   say(`${runs.length} runs${skippedText}`);
   const notes: string[] = [];
-  const summary = summarise(rows);
+  const summary = withSourceAcrossLabels(summarise(rows), rows);
   const paired = pairedVsSource(rows);
   const figures: Figure[] = [];
 

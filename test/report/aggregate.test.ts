@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { dalab, tempDir } from '../helpers.js';
 import { writeStore } from './store.js';
 import { loadRuns } from '../../src/report/runs.js';
-import { pairedVsSource, runRows, summarise } from '../../src/report/aggregate.js';
+import { pairedVsSource, runRows, summarise, withSourceAcrossLabels } from '../../src/report/aggregate.js';
 import { accuracyTable, pairedTable, toLatex, toMarkdown } from '../../src/report/tables.js';
 
 const close = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) < tol;
@@ -133,4 +133,8 @@ test('a method run with target labels pairs with source run once (source never r
   t.true(close(joint.meanDiff, (0.2 + 0.23) / 2));
   t.is(dann.setting, 'target.labels=0');
   t.true(close(dann.meanDiff, (-0.02 - 0.01) / 2));
+  // Tables and the comparison figure show the source reference in the labelled column as well.
+  const summary = withSourceAcrossLabels(summarise(runRows(runs)), runRows(runs));
+  const sources = summary.filter((r) => r.method === 'source').map((r) => [r.setting, r.n, Number(r.mean.toFixed(6))]);
+  t.deepEqual(sources, [['target.labels=0', 2, 0.61], ['target.labels=10', 2, 0.61]]);
 });
