@@ -51,17 +51,18 @@ const rows = [
   ['', ...columns],
   ['target_test_acc', ...results.map((r) => pct(r.summary?.metrics?.target_test_acc))],
   ['source_test_acc', ...results.map((r) => pct(r.summary?.metrics?.source_test_acc))],
-  ['status', ...results.map((r) => r.summary?.status ?? `exit ${r.code}`)],
-  ['run', ...results.map((r) => r.summary?.runId ?? '-')],
 ];
+if (results.some((r) => r.summary?.status !== 'FINISHED')) rows.push(['status', ...results.map((r) => r.summary?.status ?? `exit ${r.code}`)]);
 const widths = rows[0].map((_, j) => Math.max(...rows.map((row) => row[j].length)));
+const backend = results.find((r) => r.summary)?.summary?.backend ?? '-';
+const out = [`\nquickstart: synth-digits -> mnist-10k (${file}), backend ${backend}`];
+for (const row of rows) out.push(row.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j] + 2))).join('  '));
 const [adapted, source] = results.map((r) => r.summary?.metrics?.target_test_acc);
-process.stdout.write(`\nquickstart: synth-digits -> mnist-10k, ${file} with and without adaptation\n`);
-for (const row of rows) process.stdout.write(row.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join('   ') + '\n');
 if (typeof adapted === 'number' && typeof source === 'number') {
   const diff = 100 * (adapted - source);
-  process.stdout.write(`${columns[0]} - source: ${diff >= 0 ? '+' : ''}${diff.toFixed(2)} points of target accuracy (one seed; see the README's comparison for 3 seeds)\n`);
+  out.push(`${columns[0]} - source: ${diff >= 0 ? '+' : ''}${diff.toFixed(2)} points of target accuracy (one seed; 3 seeds: the README's comparison)`);
 }
-const backend = results.find((r) => r.summary)?.summary?.backend;
-process.stdout.write(`backend ${backend ?? '-'}; runs recorded in ./mlruns (experiment quickstart): npx dalab report --experiment quickstart --out reports/quickstart\n`);
+out.push(`runs (experiment quickstart, ./mlruns by default): ${results.map((r, i) => `${columns[i]} ${r.summary?.runId ?? '-'}`).join(', ')}`);
+out.push('report: npx dalab report --experiment quickstart --out reports/quickstart');
+process.stdout.write(out.join('\n') + '\n');
 process.exitCode = Math.max(...results.map((r) => r.code));
