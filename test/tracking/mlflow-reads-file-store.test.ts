@@ -36,7 +36,7 @@ print(json.dumps({"status": run.info.status, "params": run.data.params, "tags": 
   t.is(read.status, 'FINISHED');
   t.is(read.experiment, 'quickstart');
   t.is(read.params['train.steps'], '20');
-  t.is(read.params['adapter.name'], 'source');
+  t.is(read.params['adapter.name'], 'distill');
   t.is(read.tags['dalab.backend'], 'wasm');
   t.is(read.history['loss/total'].length, 20);
   t.deepEqual(read.history['loss/total'].map((p: number[]) => p[0]), Array.from({ length: 20 }, (_, i) => i + 1));
