@@ -1,6 +1,6 @@
 /**
- * Shared by the feature-alignment strategies (mmd, coral): which encoder layers to align and with
- * what weight, and one forward pass that yields every aligned layer's output plus the logits.
+ * Shared by the alignment strategies: which layers mmd and coral align (and with what weight) or
+ * dann's discriminator reads, and one forward pass that yields those outputs plus the logits.
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
