@@ -119,10 +119,12 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   const curvePoints = await curves(runs, rows, 'target_test_acc');
   if (curvePoints.length > 0) figures.push(learningCurveFigure(curvePoints, column));
 
-  if (new Set(rows.map((r) => r.labels)).size > 1) {
+  // A curve needs a strategy (other than source, which ignores labels) at two label budgets or more.
+  const budgetsOf = (method: string) => new Set(rows.filter((r) => r.method === method).map((r) => r.labels)).size;
+  if (rows.some((r) => r.method !== 'source' && budgetsOf(r.method) > 1)) {
     const budget = summarise(rows, ['benchmark', 'method', 'labels', 'adapter']).map((r) => ({ ...(r as typeof r & { labels: string }), setting: '' }));
     figures.push(labelBudgetFigure(budget, column));
-  } else notes.push('label-budget curve: every run has the same target.labels (sweep target.labels to draw it)');
+  } else notes.push('label-budget curve: no strategy ran at more than one target.labels (sweep target.labels to draw it)');
 
   const finetune = rows.filter((r) => r.adapter === 'finetune');
   if (new Set(finetune.map((r) => r.freeze)).size > 1) {
