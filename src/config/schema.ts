@@ -28,7 +28,7 @@ export const modelSchema = z
     backbone: z.string().default('digitnet'),
     input: z.tuple([positiveInt, positiveInt, z.union([z.literal(1), z.literal(3)])]).default([28, 28, 1]),
     /** Input scaling: unit ([0, 1], default), symmetric ([-1, 1]), domain (each domain standardised per channel by its own training images). */
-    normalize: z.enum(['unit', 'symmetric', 'domain']).default('unit'),
+    normalize: z.enum(['unit', 'symmetric', 'domain', 'instance']).default('unit'),
     /** Start from trained weights: a run id, a checkpoint folder or a tfjs Layers model.json. */
     from: z.string().min(1).optional(),
   })

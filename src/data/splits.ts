@@ -87,13 +87,15 @@ export function describeSplit(set: ImageSet, numClasses: number): string {
 /**
  * Sets every split's normalisation (model.normalize): unit leaves bytes / 255; symmetric maps to
  * [-1, 1]; domain standardises each channel with the mean and std of that domain's own training
- * images (source and target each with their own statistics, never the test images').
+ * images (source and target each with their own statistics, never the test images'); instance
+ * standardises every image per channel with its own mean and std (no statistics shared).
  */
-export function normalizeDomain<T extends DomainSplits>(splits: T, mode: 'unit' | 'symmetric' | 'domain'): T {
+export function normalizeDomain<T extends DomainSplits>(splits: T, mode: 'unit' | 'symmetric' | 'domain' | 'instance'): T {
   if (mode === 'unit') return splits;
   const c = splits.train.channels;
   let normalization: Normalization;
   if (mode === 'symmetric') normalization = { mean: Array(c).fill(0.5), std: Array(c).fill(0.5) };
+  else if (mode === 'instance') normalization = { mean: Array(c).fill(0), std: Array(c).fill(1), perImage: true };
   else {
     const sum = new Float64Array(c);
     const sq = new Float64Array(c);

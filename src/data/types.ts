@@ -16,9 +16,11 @@ export interface ImageSet {
 export interface Normalization {
   mean: number[];
   std: number[];
+  /** Standardise each image per channel with its own mean and std (`mean`/`std` unused). */
+  perImage?: boolean;
 }
 
-/** Converts `count` images starting at image `first` to floats (optionally inverted: v -> 1 - v): byte / 255, then (v - mean[c]) / std[c] when the set is normalised. */
+/** Converts `count` images starting at image `first` to floats (optionally inverted: v -> 1 - v): byte / 255, then (v - mean[c]) / std[c] when the set is normalised (each image's own mean and std with `perImage`). */
 export function toFloats(set: ImageSet, first: number, count: number, out: Float32Array, outOffset = 0, invert = false): void {
   const start = first * imageSize(set);
   const n = count * imageSize(set);
@@ -31,10 +33,35 @@ export function toFloats(set: ImageSet, first: number, count: number, out: Float
     return;
   }
   const c = set.channels;
+  if (norm.perImage === true) {
+    const size = imageSize(set);
+    for (let i = 0; i < count; i++) standardiseImage(set.images, start + i * size, size, c, out, outOffset + i * size, invert);
+    return;
+  }
   for (let p = 0; p < n; p++) {
     const k = p % c;
     const b = set.images[start + p]!;
     out[outOffset + p] = ((invert ? 1 - b / 255 : b / 255) - norm.mean[k]!) / norm.std[k]!;
+  }
+}
+
+/** One image, each channel standardised with its own mean and std (std floored at 1e-3). */
+function standardiseImage(bytes: Uint8Array, from: number, size: number, c: number, out: Float32Array, to: number, invert: boolean): void {
+  const sum = new Float64Array(c);
+  const sq = new Float64Array(c);
+  for (let p = 0; p < size; p++) {
+    const b = bytes[from + p]!;
+    const v = invert ? 1 - b / 255 : b / 255;
+    sum[p % c] += v;
+    sq[p % c] += v * v;
+  }
+  const pixels = size / c;
+  const mean = Array.from(sum, (s) => s / pixels);
+  const std = Array.from(sq, (s, k) => Math.max(1e-3, Math.sqrt(Math.max(0, s / pixels - mean[k]! ** 2))));
+  for (let p = 0; p < size; p++) {
+    const k = p % c;
+    const b = bytes[from + p]!;
+    out[to + p] = ((invert ? 1 - b / 255 : b / 255) - mean[k]!) / std[k]!;
   }
 }
 

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../../src/data/datasets.js';
 import { makeSplits, normalizeDomain } from '../../src/data/splits.js';
 import { sequentialBatches, BatchStream } from '../../src/data/batches.js';
+import { toFloats } from '../../src/data/types.js';
 import { useBackend } from '../helpers.js';
 
 async function channelStats(set: Parameters<typeof sequentialBatches>[0]) {
@@ -36,4 +37,25 @@ test.serial('model.normalize: domain standardises each channel with its training
   tf.dispose([x.x, x.y]);
   t.true(lo >= -1 - 1e-6 && hi <= 1 + 1e-6 && lo < -0.5 && hi > 0.5, `${lo} .. ${hi}`);
   t.is(normalizeDomain(synth, 'unit'), synth);
+});
+
+test.serial('model.normalize: instance standardises every image per channel with its own mean and std', async (t) => {
+  await useBackend('cpu');
+  const mnist = normalizeDomain(makeSplits(loadDataset('mnist-10k', 'target.dataset'), [28, 28, 1]), 'instance');
+  const batch = new BatchStream(mnist.test, 8, 10, 'i').next();
+  const values = Float32Array.from(await batch.x.data());
+  tf.dispose([batch.x, batch.y]);
+  const size = 28 * 28;
+  for (let i = 0; i < 8; i++) {
+    const image = values.subarray(i * size, (i + 1) * size);
+    const mean = image.reduce((a, v) => a + v, 0) / size;
+    const std = Math.sqrt(image.reduce((a, v) => a + (v - mean) ** 2, 0) / size);
+    t.true(Math.abs(mean) < 1e-4 && Math.abs(std - 1) < 1e-3, `image ${i}: mean ${mean}, std ${std}`);
+  }
+  // An inverted image standardises to the negation of the original: polarity stays visible.
+  const plain = new Float32Array(size);
+  const inverted = new Float32Array(size);
+  toFloats(mnist.test, 3, 1, plain);
+  toFloats(mnist.test, 3, 1, inverted, 0, true);
+  t.true(plain.every((v, p) => Math.abs(v + inverted[p]!) < 1e-4));
 });
