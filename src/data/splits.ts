@@ -9,7 +9,7 @@
 import seedrandom from 'seedrandom';
 import { UserError, messages } from '../messages.js';
 import { toInputShape } from './preprocess.js';
-import { classCounts, subset, type DomainSource, type ImageSet, type Normalization } from './types.js';
+import { channelStats, classCounts, subset, type DomainSource, type ImageSet, type Normalization } from './types.js';
 
 export interface DomainSplits {
   name: string;
@@ -97,17 +97,8 @@ export function normalizeDomain<T extends DomainSplits>(splits: T, mode: 'unit' 
   if (mode === 'symmetric') normalization = { mean: Array(c).fill(0.5), std: Array(c).fill(0.5) };
   else if (mode === 'instance') normalization = { mean: Array(c).fill(0), std: Array(c).fill(1), perImage: true };
   else {
-    const sum = new Float64Array(c);
-    const sq = new Float64Array(c);
     const { images } = splits.train;
-    for (let p = 0; p < images.length; p++) {
-      const v = images[p]! / 255;
-      sum[p % c] += v;
-      sq[p % c] += v * v;
-    }
-    const n = images.length / c;
-    const mean = Array.from(sum, (s) => s / n);
-    normalization = { mean, std: Array.from(sq, (s, k) => Math.max(1e-3, Math.sqrt(Math.max(0, s / n - mean[k]! ** 2)))) };
+    normalization = channelStats(images, 0, images.length, c);
   }
   const out = { ...splits } as T & Record<string, unknown>;
   for (const key of Object.keys(out)) {

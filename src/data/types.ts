@@ -45,8 +45,11 @@ export function toFloats(set: ImageSet, first: number, count: number, out: Float
   }
 }
 
-/** One image, each channel standardised with its own mean and std (std floored at 1e-3). */
-function standardiseImage(bytes: Uint8Array, from: number, size: number, c: number, out: Float32Array, to: number, invert: boolean): void {
+/**
+ * Per-channel mean and std (std floored at 1e-3) of `size` bytes from `from` as floats byte / 255
+ * (inverted, 1 - byte / 255, with `invert`): a whole training set or a single image.
+ */
+export function channelStats(bytes: Uint8Array, from: number, size: number, c: number, invert = false): Normalization {
   const sum = new Float64Array(c);
   const sq = new Float64Array(c);
   for (let p = 0; p < size; p++) {
@@ -55,9 +58,14 @@ function standardiseImage(bytes: Uint8Array, from: number, size: number, c: numb
     sum[p % c] += v;
     sq[p % c] += v * v;
   }
-  const pixels = size / c;
-  const mean = Array.from(sum, (s) => s / pixels);
-  const std = Array.from(sq, (s, k) => Math.max(1e-3, Math.sqrt(Math.max(0, s / pixels - mean[k]! ** 2))));
+  const n = size / c;
+  const mean = Array.from(sum, (s) => s / n);
+  return { mean, std: Array.from(sq, (s, k) => Math.max(1e-3, Math.sqrt(Math.max(0, s / n - mean[k]! ** 2)))) };
+}
+
+/** One image, each channel standardised with its own mean and std. */
+function standardiseImage(bytes: Uint8Array, from: number, size: number, c: number, out: Float32Array, to: number, invert: boolean): void {
+  const { mean, std } = channelStats(bytes, from, size, c, invert);
   for (let p = 0; p < size; p++) {
     const k = p % c;
     const b = bytes[from + p]!;
