@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type * as tf from '@tensorflow/tfjs';
-import type { AdapterFactory } from '../src/train/adapter.js';
+import { defineAdapter } from '../src/train/adapter.js';
 import { alignmentOptions, LayerAlignmentAdapter } from '../src/train/alignment.js';
 import { coral } from '../src/losses/coral.js';
 
@@ -20,11 +20,11 @@ class Coral extends LayerAlignmentAdapter<Options> {
   }
 }
 
-export const coralAdapter: AdapterFactory<Options> = {
+export const coralAdapter = defineAdapter({
   name: 'coral',
   family: 'alignment',
   description: 'CORAL: match source and target feature covariances (Deep CORAL)',
   needs: { source: true, targetUnlabelled: true, targetLabels: 'optional' },
   options,
   create: (context, opts) => new Coral(context, opts, 'coral'),
-};
+});

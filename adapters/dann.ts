@@ -6,9 +6,9 @@
  */
 import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
-import { ClassifierAdapter, variablesOf, type AdapterContext, type AdapterFactory, type LossTerms, type Monitor, type TrainBatch } from '../src/train/adapter.js';
+import { ClassifierAdapter, defineAdapter, variablesOf, type AdapterContext, type LossTerms, type Monitor, type TrainBatch } from '../src/train/adapter.js';
 import { crossEntropy } from '../src/losses/classification.js';
-import { buildDiscriminator, domainAdversarialLoss, grlSchedule } from '../src/losses/domain.js';
+import { buildDiscriminator, domainAdversarialLoss, sigmoidRamp } from '../src/losses/domain.js';
 import { LayerTap, resolveLayers } from '../src/train/alignment.js';
 
 const NEEDS = { source: true, targetUnlabelled: true, targetLabels: 'optional' } as const;
@@ -18,8 +18,8 @@ const options = z
     weight: z.number().nonnegative().default(1),
     /** Units of the discriminator's two hidden layers. */
     hidden: z.number().int().positive().default(100),
-    /** gamma of the lambda schedule; lambda is fixed at `lambda` when given. */
-    gamma: z.number().positive().default(10),
+    /** Speed of the reversal coefficient's ramp lambda(p) = 2/(1+exp(-grlSpeed p)) - 1; fixed at `lambda` when given. */
+    grlSpeed: z.number().positive().default(10),
     lambda: z.number().nonnegative().optional(),
     /**
      * The encoder layer the discriminator reads (default: the feature layer). The paper's digit
@@ -50,7 +50,7 @@ class Dann extends ClassifierAdapter {
   loss(batch: TrainBatch, progress: number, monitor: Monitor): LossTerms {
     const source = this.tap.apply(batch.source!.x);
     const target = this.tap.apply(batch.target!);
-    const lambda = this.options.lambda ?? grlSchedule(progress, this.options.gamma);
+    const lambda = this.options.lambda ?? sigmoidRamp(progress, this.options.grlSpeed);
     const domain = domainAdversarialLoss(this.discriminator, source.layers[0]!, target.layers[0]!, lambda);
     monitor('domain_acc', domain.accuracy);
     return { cls: crossEntropy(source.logits, batch.source!.y), domain: domain.loss, ...this.targetTerm(batch) };
@@ -70,11 +70,12 @@ class Dann extends ClassifierAdapter {
   }
 }
 
-export const dannAdapter: AdapterFactory<Options> = {
+export const dannAdapter = defineAdapter({
   name: 'dann',
   family: 'alignment',
   description: 'domain classifier behind a gradient-reversal layer (DANN)',
   needs: NEEDS,
   options,
+  renamed: { gamma: 'grlSpeed' },
   create: (context, opts) => new Dann(context, opts),
-};
+});

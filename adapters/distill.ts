@@ -9,11 +9,11 @@
  * The student sees one augmented view of each target image, the teacher another; the student is
  * trained to match the teacher's softened predictions where the teacher is confident:
  *   loss = CE(source) [+ CE(labelled target)] + weight * rampUp(p) * T^2 * CE(softmax(teacher/T), softmax(student/T)) on confident samples
- * rampUp(p) = exp(-5 (1 - min(p / rampUp, 1))^2)  (Laine & Aila, 2017).
+ * rampUp(p) = exp(-5 (1 - min(p / rampUpFraction, 1))^2)  (Laine & Aila, 2017).
  */
 import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
-import { ClassifierAdapter, type AdapterContext, type AdapterFactory, type LossTerms, type Monitor, type TrainBatch, type TrainingPhase } from '../src/train/adapter.js';
+import { ClassifierAdapter, defineAdapter, type AdapterContext, type LossTerms, type Monitor, type TrainBatch, type TrainingPhase } from '../src/train/adapter.js';
 import { crossEntropy } from '../src/losses/classification.js';
 import { distillationLoss } from '../src/losses/distillation.js';
 import { augment } from '../src/data/augment.js';
@@ -29,7 +29,7 @@ const options = z
     /** Only target images whose teacher confidence reaches this count. */
     threshold: z.number().min(0).max(1).default(0.9),
     /** Fraction of the adaptation phase over which the weight ramps up. */
-    rampUp: z.number().min(0).max(1).default(0.3),
+    rampUpFraction: z.number().min(0).max(1).default(0.3),
     emaDecay: z.number().min(0).max(1).default(0.99),
     /** Source pre-training steps for `teacher: source` (default: as many as the adaptation). */
     pretrainSteps: z.number().int().positive().optional(),
@@ -79,7 +79,7 @@ class Distill extends ClassifierAdapter {
   }
 
   override weights(progress: number): Record<string, number> {
-    const ramp = this.options.rampUp === 0 ? 1 : Math.exp(-5 * Math.pow(1 - Math.min(progress / this.options.rampUp, 1), 2));
+    const ramp = this.options.rampUpFraction === 0 ? 1 : Math.exp(-5 * Math.pow(1 - Math.min(progress / this.options.rampUpFraction, 1), 2));
     return { distill: this.options.weight * ramp };
   }
 
@@ -109,11 +109,12 @@ class Distill extends ClassifierAdapter {
   }
 }
 
-export const distillAdapter: AdapterFactory<Options> = {
+export const distillAdapter = defineAdapter({
   name: 'distill',
   family: 'distillation',
   description: 'teacher-student on target images (mean teacher or source teacher)',
   needs: NEEDS,
   options,
+  renamed: { rampUp: 'rampUpFraction' },
   create: (context, opts) => new Distill(context, opts),
-};
+});

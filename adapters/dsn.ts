@@ -6,7 +6,7 @@
  *   loss = CE(source) [+ CE(labelled target)]
  *        + alpha * (||S_s^T P_s||_F^2 + ||S_t^T P_t||_F^2) / D^2  difference (soft orthogonality)
  *        + beta  * (SIMSE(x_s, D(S_s + P_s)) + SIMSE(x_t, D(S_t + P_t)))   reconstruction
- *        + gamma * similarity(S_s, S_t)                              DANN (gradient reversal) or MMD
+ *        + similarityWeight * similarity(S_s, S_t)                   DANN (gradient reversal) or MMD
  *
  * The decoder's output is linear (inputs may be normalised to any range). At the end, a grid of
  * reconstructions (rows: input, shared only, private only, both; each image stretched to its own
@@ -14,10 +14,10 @@
  */
 import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
-import { ClassifierAdapter, variablesOf, type AdapterContext, type AdapterFactory, type ArtifactSamples, type LossTerms, type Monitor, type TrainBatch } from '../src/train/adapter.js';
+import { ClassifierAdapter, defineAdapter, variablesOf, type AdapterContext, type ArtifactSamples, type LossTerms, type Monitor, type TrainBatch } from '../src/train/adapter.js';
 import { crossEntropy } from '../src/losses/classification.js';
 import { differenceLoss, scaleInvariantMse } from '../src/losses/separation.js';
-import { buildDiscriminator, domainAdversarialLoss, grlSchedule } from '../src/losses/domain.js';
+import { buildDiscriminator, domainAdversarialLoss, sigmoidRamp } from '../src/losses/domain.js';
 import { mmd } from '../src/losses/mmd.js';
 import { encodePng, imageGrid } from '../src/util/png.js';
 import { UserError, messages } from '../src/messages.js';
@@ -28,7 +28,7 @@ const options = z
   .object({
     alpha: z.number().nonnegative().default(0.1),
     beta: z.number().nonnegative().default(0.1),
-    gamma: z.number().nonnegative().default(0.25),
+    similarityWeight: z.number().nonnegative().default(0.25),
     similarity: z.enum(['dann', 'mmd']).default('dann'),
   })
   .strict();
@@ -85,7 +85,7 @@ class Dsn extends ClassifierAdapter {
     const reconstruction = tf.add(scaleInvariantMse(xs, reconS), scaleInvariantMse(xt, reconT)) as tf.Scalar;
     let similarity: tf.Scalar;
     if (this.options.similarity === 'dann') {
-      const domain = domainAdversarialLoss(this.discriminator, sharedS, sharedT, grlSchedule(progress));
+      const domain = domainAdversarialLoss(this.discriminator, sharedS, sharedT, sigmoidRamp(progress));
       monitor('domain_acc', domain.accuracy);
       similarity = domain.loss;
     } else {
@@ -96,7 +96,7 @@ class Dsn extends ClassifierAdapter {
   }
 
   override weights(): Record<string, number> {
-    return { difference: this.options.alpha, reconstruction: this.options.beta, similarity: this.options.gamma };
+    return { difference: this.options.alpha, reconstruction: this.options.beta, similarity: this.options.similarityWeight };
   }
 
   /** Reconstructions of fixed test images: input / shared only / private only / both. */
@@ -132,11 +132,12 @@ class Dsn extends ClassifierAdapter {
   }
 }
 
-export const dsnAdapter: AdapterFactory<Options> = {
+export const dsnAdapter = defineAdapter({
   name: 'dsn',
   family: 'split networks',
   description: 'shared + private encoders, shared decoder (Domain Separation Networks)',
   needs: NEEDS,
   options,
+  renamed: { gamma: 'similarityWeight' },
   create: (context, opts) => new Dsn(context, opts),
-};
+});

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
-import { ClassifierAdapter, variablesOf, type AdapterContext, type AdapterFactory, type LossTerms, type TrainBatch, type TrainingPhase } from '../src/train/adapter.js';
+import { ClassifierAdapter, defineAdapter, variablesOf, type AdapterContext, type LossTerms, type TrainBatch, type TrainingPhase } from '../src/train/adapter.js';
 import { crossEntropy } from '../src/losses/classification.js';
 import { buildHead } from '../src/models/backbones.js';
 import { UserError, messages } from '../src/messages.js';
@@ -78,11 +78,11 @@ class Finetune extends ClassifierAdapter {
   }
 }
 
-export const finetuneAdapter: AdapterFactory<Options> = {
+export const finetuneAdapter = defineAdapter({
   name: 'finetune',
   family: 'fine-tuning',
   description: 'source-trained network (or model.from), new head if needed, first K layers frozen, trained on labelled target',
   needs: NEEDS,
   options,
   create: (context, opts) => new Finetune(context, opts),
-};
+});

@@ -4,7 +4,7 @@
  * loss = CE(source) + CE(labelled target).
  */
 import { z } from 'zod';
-import { ClassifierAdapter, type AdapterFactory, type LossTerms, type TrainBatch } from '../src/train/adapter.js';
+import { ClassifierAdapter, defineAdapter, type LossTerms, type TrainBatch } from '../src/train/adapter.js';
 
 const NEEDS = { source: true, targetUnlabelled: false, targetLabels: 'required' } as const;
 
@@ -17,11 +17,11 @@ class Joint extends ClassifierAdapter {
   }
 }
 
-export const jointAdapter: AdapterFactory<Record<string, never>> = {
+export const jointAdapter = defineAdapter({
   name: 'joint',
   family: 'baseline',
   description: 'source + labelled target subset (S+T)',
   needs: NEEDS,
   options: z.object({}).strict(),
   create: (context) => new Joint(context),
-};
+});

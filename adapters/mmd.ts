@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type * as tf from '@tensorflow/tfjs';
-import type { AdapterFactory } from '../src/train/adapter.js';
+import { defineAdapter } from '../src/train/adapter.js';
 import { alignmentOptions, LayerAlignmentAdapter } from '../src/train/alignment.js';
 import { DEFAULT_KERNEL_MULTIPLIERS, mmd } from '../src/losses/mmd.js';
 
@@ -26,11 +26,11 @@ class Mmd extends LayerAlignmentAdapter<Options> {
   }
 }
 
-export const mmdAdapter: AdapterFactory<Options> = {
+export const mmdAdapter = defineAdapter({
   name: 'mmd',
   family: 'alignment',
   description: 'multi-kernel MMD between source and target features (DAN)',
   needs: { source: true, targetUnlabelled: true, targetLabels: 'optional' },
   options,
   create: (context, opts) => new Mmd(context, opts, 'mmd'),
-};
+});

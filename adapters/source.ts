@@ -3,7 +3,7 @@
  * Never sees a target label, whatever `target.labels` says.
  */
 import { z } from 'zod';
-import { ClassifierAdapter, type AdapterFactory, type LossTerms, type TrainBatch } from '../src/train/adapter.js';
+import { ClassifierAdapter, defineAdapter, type LossTerms, type TrainBatch } from '../src/train/adapter.js';
 
 const NEEDS = { source: true, targetUnlabelled: false, targetLabels: 'never' } as const;
 
@@ -16,11 +16,11 @@ class SourceOnly extends ClassifierAdapter {
   }
 }
 
-export const sourceAdapter: AdapterFactory<Record<string, never>> = {
+export const sourceAdapter = defineAdapter({
   name: 'source',
   family: 'baseline',
   description: 'labelled source only (lower bound)',
   needs: NEEDS,
   options: z.object({}).strict(),
   create: (context) => new SourceOnly(context),
-};
+});

@@ -3,7 +3,7 @@
  * N-per-class subset; with 0 (or `all`) every image of the target train pool, labels included.
  */
 import { z } from 'zod';
-import { ClassifierAdapter, type AdapterFactory, type LossTerms, type TrainBatch } from '../src/train/adapter.js';
+import { ClassifierAdapter, defineAdapter, type LossTerms, type TrainBatch } from '../src/train/adapter.js';
 import { crossEntropy } from '../src/losses/classification.js';
 
 const NEEDS = { source: false, targetUnlabelled: false, targetLabels: 'oracle' } as const;
@@ -18,11 +18,11 @@ class TargetOracle extends ClassifierAdapter {
   }
 }
 
-export const targetAdapter: AdapterFactory<Record<string, never>> = {
+export const targetAdapter = defineAdapter({
   name: 'target',
   family: 'baseline',
   description: 'labelled target only (oracle, upper bound)',
   needs: NEEDS,
   options: z.object({}).strict(),
   create: (context) => new TargetOracle(context),
-};
+});

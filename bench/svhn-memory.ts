@@ -13,9 +13,9 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 if (process.argv[2] === '--child') {
-  const { loadDataset } = await import('../src/data/datasets.js');
+  const { svhnDataset } = await import('../src/data/datasets/svhn.js');
   const t0 = performance.now();
-  const svhn = loadDataset('svhn', 'bench');
+  const svhn = svhnDataset.load('svhn', 'bench');
   const seconds = (performance.now() - t0) / 1000;
   const usage = process.resourceUsage();
   console.log(JSON.stringify({ train: svhn.train.count, test: svhn.test.count, seconds, maxRssMB: Math.round(usage.maxRSS / 1024), imageBytesMB: Math.round((svhn.train.images.length + svhn.test.images.length) / 1e6) }));

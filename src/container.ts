@@ -1,6 +1,7 @@
 /**
  * The composition root: every binding in one place. A new strategy is one file in adapters/ plus
- * one line here; a new dataset, backbone or tracker likewise.
+ * one line here; a new dataset (src/data/datasets/), validator (src/train/validators/), backbone or
+ * tracker likewise.
  */
 import 'reflect-metadata';
 import { Container } from 'inversify';
@@ -20,7 +21,24 @@ import { dannAdapter } from '../adapters/dann.js';
 import { distillAdapter } from '../adapters/distill.js';
 import { finetuneAdapter } from '../adapters/finetune.js';
 import { dsnAdapter } from '../adapters/dsn.js';
+import type { Validator } from './train/validators/validator.js';
+import { lastValidator } from './train/validators/last.js';
+import { sourceValValidator } from './train/validators/source-val.js';
+import { entropyValidator } from './train/validators/entropy.js';
+import { imValidator } from './train/validators/im.js';
+import { sndValidator } from './train/validators/snd.js';
+import { oracleValidator } from './train/validators/oracle.js';
+import type { DatasetProvider } from './data/dataset.js';
+import { DatasetRegistry } from './data/registry.js';
+import { mnist10kDataset } from './data/datasets/mnist-10k.js';
+import { synthDigitsDataset } from './data/datasets/synth-digits.js';
+import { mnistDataset } from './data/datasets/mnist.js';
+import { svhnDataset } from './data/datasets/svhn.js';
+import { uspsDataset } from './data/datasets/usps.js';
+import { idxDataset } from './data/datasets/idx.js';
+import { folderDataset } from './data/datasets/folder.js';
 import { ExperimentRunner } from './app/run-experiment.js';
+import { DataCommands } from './app/data.js';
 import { TYPES } from './types.js';
 
 export { TYPES };
@@ -30,15 +48,33 @@ export function createContainer(): Container {
   const container = new Container();
 
   // Strategies.
-  container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(sourceAdapter as AdapterFactory<never>);
-  container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(targetAdapter as AdapterFactory<never>);
-  container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(jointAdapter as AdapterFactory<never>);
-  container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(mmdAdapter as AdapterFactory<never>);
-  container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(coralAdapter as AdapterFactory<never>);
-  container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(dannAdapter as AdapterFactory<never>);
-  container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(distillAdapter as AdapterFactory<never>);
-  container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(finetuneAdapter as AdapterFactory<never>);
-  container.bind<AdapterFactory<never>>(TYPES.AdapterFactory).toConstantValue(dsnAdapter as AdapterFactory<never>);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(sourceAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(targetAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(jointAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(mmdAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(coralAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(dannAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(distillAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(finetuneAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(dsnAdapter);
+
+  // Datasets (source.dataset / target.dataset names).
+  container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(mnist10kDataset);
+  container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(synthDigitsDataset);
+  container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(mnistDataset);
+  container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(svhnDataset);
+  container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(uspsDataset);
+  container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(idxDataset);
+  container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(folderDataset);
+  container.bind(DatasetRegistry).toSelf().inSingletonScope();
+
+  // Model-selection validators (select.by).
+  container.bind<Validator>(TYPES.Validator).toConstantValue(lastValidator);
+  container.bind<Validator>(TYPES.Validator).toConstantValue(sourceValValidator);
+  container.bind<Validator>(TYPES.Validator).toConstantValue(entropyValidator);
+  container.bind<Validator>(TYPES.Validator).toConstantValue(imValidator);
+  container.bind<Validator>(TYPES.Validator).toConstantValue(sndValidator);
+  container.bind<Validator>(TYPES.Validator).toConstantValue(oracleValidator);
 
   // Backbones.
   container.bind<BackboneFactory>(TYPES.BackboneFactory).toConstantValue(digitnet);
@@ -51,5 +87,6 @@ export function createContainer(): Container {
   });
 
   container.bind(ExperimentRunner).toSelf().inSingletonScope();
+  container.bind(DataCommands).toSelf().inSingletonScope();
   return container;
 }

@@ -25,8 +25,12 @@ export const messages = {
   badSetSyntax: (arg: string) => `--set ${arg}: expected key=value with a dotted key, e.g. --set train.steps=500`,
   setThroughList: (key: string) => `--set ${key}: cannot set a key inside a non-mapping value`,
   configField: (file: string, field: string, detail: string) => `${file}: ${field}: ${detail}`,
+  renamedKey: (file: string, old: string, renamed: string, strategy: string) =>
+    `${file}: ${old}: renamed to ${renamed} for strategy '${strategy}' (runs and sweeps started before this version rerun rather than resume)`,
   unknownAdapter: (name: string, allowed: readonly string[]) =>
     `adapter.name: unknown strategy '${name}' (allowed: ${list(allowed)})`,
+  unknownValidator: (name: string, allowed: readonly string[]) =>
+    `select.by: unknown validator '${name}' (allowed: ${list(allowed)})`,
   unknownBackbone: (name: string, allowed: readonly string[]) =>
     `model.backbone: unknown backbone '${name}' (allowed: ${list(allowed)})`,
   unknownDataset: (field: string, name: string, allowed: readonly string[]) =>

@@ -3,4 +3,6 @@ export const TYPES = {
   AdapterFactory: Symbol.for('dalab.AdapterFactory'),
   BackboneFactory: Symbol.for('dalab.BackboneFactory'),
   TrackerFactory: Symbol.for('dalab.TrackerFactory'),
+  Validator: Symbol.for('dalab.Validator'),
+  DatasetProvider: Symbol.for('dalab.DatasetProvider'),
 } as const;

@@ -9,10 +9,24 @@ import { validateExperiment } from '../src/config/load.js';
 import type { ExperimentConfig } from '../src/config/schema.js';
 import { selectBackend } from '../src/backend/backends.js';
 import type { ProgressReporter } from '../src/app/progress.js';
+import { createContainer, TYPES } from '../src/container.js';
+import { DatasetRegistry } from '../src/data/registry.js';
+import type { Validator } from '../src/train/validators/validator.js';
+import type { DomainSource } from '../src/data/types.js';
 
 tf.env().set('PROD', true);
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const container = createContainer();
+
+/** A dataset by name, as a run loads it (the providers bound in src/container.ts). */
+export function loadDataset(name: string, field = 'source.dataset'): DomainSource {
+  return container.get(DatasetRegistry).load(name, field);
+}
+
+/** Every validator bound in src/container.ts (what runLoop scores). */
+export const validators: readonly Validator[] = container.getAll<Validator>(TYPES.Validator);
 
 export async function useBackend(name: 'wasm' | 'cpu'): Promise<void> {
   await selectBackend(name);

@@ -8,11 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { AdapterFactory } from '../train/adapter.js';
 import type { BackboneFactory } from '../models/backbones.js';
 import { trainSchema } from '../config/schema.js';
-import { Stepper, mainPhase } from '../train/step.js';
+import { Stepper, beginPhasesTakeLast } from '../train/step.js';
 import { sequentialBatches } from '../data/batches.js';
 import type { ImageSet } from '../data/types.js';
-import type { BackendName } from '../backend/backends.js';
-import { useBackend } from '../backend/backends.js';
+import { probeBackends, selectBackend, useBackend, type BackendName } from '../backend/backends.js';
+import { UserError, messages } from '../messages.js';
+import type { ExperimentRunner } from './run-experiment.js';
 
 export interface BenchResult {
   backend: BackendName;
@@ -33,7 +34,7 @@ export interface BenchResult {
 export interface BenchOptions {
   backends: BackendName[];
   inputs: [number, number, number][];
-  strategies: AdapterFactory<never>[];
+  strategies: AdapterFactory[];
   backbone: BackboneFactory;
   batchSize: number;
   /** Timed steps per case (the pure-JS cpu backend gets a tenth, at least 2). */
@@ -60,7 +61,7 @@ function randomSet(count: number, [h, w, c]: [number, number, number], seed: num
   return { images, labels, count, height: h, width: w, channels: c };
 }
 
-async function measure(options: BenchOptions, backend: BackendName, input: [number, number, number], factory: AdapterFactory<never>): Promise<BenchResult> {
+async function measure(options: BenchOptions, backend: BackendName, input: [number, number, number], factory: AdapterFactory): Promise<BenchResult> {
   const steps = backend === 'cpu' ? Math.max(2, Math.round(options.steps / 10)) : options.steps;
   const warmup = backend === 'cpu' ? 1 : options.warmup;
   const train = trainSchema.parse({ steps: warmup + steps, batchSize: options.batchSize, seed: 0 });
@@ -69,8 +70,8 @@ async function measure(options: BenchOptions, backend: BackendName, input: [numb
   // The unsupervised setting, unless the strategy needs target labels (then 10 per class).
   const targetLabelled = randomSet(factory.needs.targetLabels === 'required' || factory.needs.targetLabels === 'oracle' ? 100 : 0, input, 3);
   const backbone = options.backbone.build({ input, numClasses: 10, seed: 0 });
-  const adapter = factory.create({ backbone, numClasses: 10, targetLabels: 10, seed: 0 }, factory.options.parse({}) as never);
-  const stepper = new Stepper(train, mainPhase(adapter, train), { source, targetPool, targetLabelled }, 10);
+  const adapter = factory.configure({}, 'dalab bench').create({ backbone, numClasses: 10, targetLabels: 10, seed: 0 });
+  const stepper = new Stepper(train, beginPhasesTakeLast(adapter, train), { source, targetPool, targetLabelled }, 10);
 
   const run = async (from: number, count: number) => {
     for (let s = from; s < from + count; s++) {
@@ -125,6 +126,49 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
         options.onResult?.(result);
       }
     }
+  }
+  return results;
+}
+
+export interface BenchRequest {
+  /** Comma-separated backends (default: --backend / DALAB_BACKEND, else every one that loads). */
+  backends?: string;
+  globalBackend?: string;
+  /** Comma-separated strategy names. */
+  strategies: string;
+  steps: number;
+  onResult?: (result: BenchResult) => void;
+}
+
+/** `dalab bench`: the backends and strategies asked for, each on digit inputs (the pure-JS cpu backend: the smallest case, source only). */
+export async function benchCommand(runner: ExperimentRunner, request: BenchRequest): Promise<BenchResult[]> {
+  let backends: BackendName[];
+  if (request.backends != null) backends = request.backends.split(',').map((b) => b.trim()) as BackendName[];
+  else if (request.globalBackend != null && request.globalBackend !== '') backends = [request.globalBackend as BackendName];
+  else backends = (await probeBackends()).filter((p) => p.loaded).map((p) => p.name);
+  // Each must load (a UserError otherwise) before anything is measured.
+  for (const b of backends) await selectBackend(b);
+  const wanted = request.strategies.split(',').map((s) => s.trim());
+  const strategies = runner.adapterFactories().filter((f) => wanted.includes(f.name));
+  if (strategies.length === 0) throw new UserError(messages.unknownAdapter(request.strategies, runner.adapterNames()));
+  if (!Number.isInteger(request.steps) || request.steps < 1) throw new UserError(messages.badBenchSteps(String(request.steps)));
+  const results: BenchResult[] = [];
+  for (const backend of backends) {
+    // The pure-JS cpu backend is ~100x slower: it is measured on the smallest case only.
+    const inputs: [number, number, number][] = backend === 'cpu' ? [[28, 28, 1]] : [[28, 28, 1], [32, 32, 3]];
+    const cases = backend === 'cpu' ? strategies.filter((s) => s.name === 'source') : strategies;
+    results.push(
+      ...(await runBench({
+        backends: [backend],
+        inputs,
+        strategies: cases,
+        backbone: runner.backboneFactories()[0]!,
+        batchSize: 64,
+        steps: request.steps,
+        warmup: 5,
+        ...(request.onResult != null ? { onResult: request.onResult } : {}),
+      })),
+    );
   }
   return results;
 }

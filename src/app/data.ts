@@ -5,30 +5,27 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import { BUILTIN_DATASETS, loadDataset } from '../data/datasets.js';
-import { DOWNLOADABLE, datasetDir, datasetStatus, fileDigests, findDownloadable } from '../data/cache.js';
+import { inject, injectable } from 'inversify';
+import { DatasetRegistry } from '../data/registry.js';
+import { isDownloadable, type DatasetProvider } from '../data/dataset.js';
+import { dataRoot, datasetDir, datasetStatus, downloadDataset, fileDigests, importDataset, type DownloadOptions } from '../data/cache.js';
 import type { ImageSet } from '../data/types.js';
 
 const size = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(0)} kB`);
 
 export interface ListedDataset {
   name: string;
-  kind: 'embedded' | 'rendered' | 'download' | 'generic';
+  kind: DatasetProvider['kind'];
   present: boolean;
   bytes?: number;
   description: string;
 }
 
-export function listDatasets(): ListedDataset[] {
-  return [
-    ...BUILTIN_DATASETS.map((d) => ({ name: d.name, kind: (d.name === 'synth-digits' ? 'rendered' : 'embedded') as ListedDataset['kind'], present: true, description: d.description })),
-    ...DOWNLOADABLE.map((d) => {
-      const s = datasetStatus(d);
-      return { name: d.name, kind: 'download' as const, present: s.present, ...(s.bytes > 0 ? { bytes: s.bytes } : {}), description: d.description };
-    }),
-    { name: 'idx:PATH', kind: 'generic', present: true, description: "a folder in MNIST's naming: train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], test-… or t10k-…" },
-    { name: 'folder:PATH', kind: 'generic', present: true, description: 'train/<class>/*.png|jpg and test/<class>/… (one sub-folder per class)' },
-  ];
+function listed(provider: DatasetProvider): ListedDataset {
+  const base = { name: provider.usage ?? provider.name, kind: provider.kind, description: provider.description };
+  if (!isDownloadable(provider)) return { ...base, present: true };
+  const s = datasetStatus(provider);
+  return { ...base, present: s.present, ...(s.bytes > 0 ? { bytes: s.bytes } : {}) };
 }
 
 export function formatList(rows: ListedDataset[]): string {
@@ -38,7 +35,7 @@ export function formatList(rows: ListedDataset[]): string {
         const state = r.kind === 'download' ? (r.present ? `cached ${size(r.bytes ?? 0)}` : 'not downloaded') : r.kind === 'generic' ? '' : r.kind;
         return `${r.name.padEnd(13)} ${state.padEnd(16)} ${r.description}`;
       })
-      .join('\n') + `\ncache: ${path.dirname(datasetDir('x'))} (DALAB_DATA)\n`
+      .join('\n') + `\ncache: ${dataRoot()} (DALAB_DATA)\n`
   );
 }
 
@@ -49,40 +46,61 @@ function describeSet(name: string, set: ImageSet): string {
   return `  ${name.padEnd(6)} ${String(set.count).padStart(6)} images ${set.height}x${set.width}x${set.channels}  per class ${perClass}`;
 }
 
-export function datasetInfo(name: string): string {
-  const lines: string[] = [];
-  const downloadable = DOWNLOADABLE.find((d) => d.name === name);
-  if (downloadable != null) {
-    const dir = datasetDir(name);
-    lines.push(`${name}: ${downloadable.description}`, `folder: ${dir}`);
-    for (const f of downloadable.files) {
-      const p = path.join(dir, f.name);
-      if (fs.existsSync(p)) {
-        const d = fileDigests(p);
-        lines.push(`  ${f.name}  ${size(d.bytes)}  md5 ${d.md5}${f.md5 != null ? (d.md5 === f.md5 ? ' (matches)' : ` (expected ${f.md5})`) : ' (no published checksum)'}  sha256 ${d.sha256}`);
-      } else lines.push(`  ${f.name}  not downloaded${f.optional ? ' (optional)' : ''}`);
-    }
-    if (!datasetStatus(downloadable).present) {
-      lines.push(`run: dalab data download ${name}`);
-      return lines.join('\n') + '\n';
-    }
-  } else {
-    findBuiltinOrGeneric(name);
-    lines.push(`${name}`);
+/** The `dalab data` commands, over the datasets bound in the container. */
+@injectable()
+export class DataCommands {
+  constructor(@inject(DatasetRegistry) private readonly registry: DatasetRegistry) {}
+
+  cacheRoot(): string {
+    return dataRoot();
   }
-  const source = loadDataset(name, 'data info');
-  lines.push(`classes: ${source.numClasses}`, describeSet('train', source.train), ...(source.val != null ? [describeSet('val', source.val)] : []), describeSet('test', source.test));
-  return lines.join('\n') + '\n';
+
+  downloadableNames(): string[] {
+    return this.registry.downloadable().map((d) => d.name);
+  }
+
+  list(): ListedDataset[] {
+    return this.registry.all().map(listed);
+  }
+
+  info(name: string): string {
+    const lines: string[] = [];
+    const { provider } = this.registry.resolve(name, 'data info');
+    if (isDownloadable(provider)) {
+      const dir = datasetDir(name);
+      lines.push(`${name}: ${provider.description}`, `folder: ${dir}`);
+      for (const f of provider.files) {
+        const p = path.join(dir, f.name);
+        if (fs.existsSync(p)) {
+          const d = fileDigests(p);
+          lines.push(`  ${f.name}  ${size(d.bytes)}  md5 ${d.md5}${f.md5 != null ? (d.md5 === f.md5 ? ' (matches)' : ` (expected ${f.md5})`) : ' (no published checksum)'}  sha256 ${d.sha256}`);
+        } else lines.push(`  ${f.name}  not downloaded${f.optional ? ' (optional)' : ''}`);
+      }
+      if (!datasetStatus(provider).present) {
+        lines.push(`run: dalab data download ${name}`);
+        return lines.join('\n') + '\n';
+      }
+    } else lines.push(`${name}`);
+    const source = this.registry.load(name, 'data info');
+    lines.push(`classes: ${source.numClasses}`, describeSet('train', source.train), ...(source.val != null ? [describeSet('val', source.val)] : []), describeSet('test', source.test));
+    return lines.join('\n') + '\n';
+  }
+
+  download(name: string, options: DownloadOptions = {}): ReturnType<typeof downloadDataset> {
+    return downloadDataset(this.registry.findDownloadable(name), options);
+  }
+
+  import(name: string, from: string): ReturnType<typeof importDataset> {
+    return importDataset(this.registry.findDownloadable(name), from);
+  }
+
+  previewPng(name: string, count = 100, scale = 2): Buffer {
+    return previewPng(this.registry.load(name, 'data preview').train, count, scale);
+  }
 }
 
-function findBuiltinOrGeneric(name: string): void {
-  if (name.startsWith('idx:') || name.startsWith('folder:')) return;
-  if (!BUILTIN_DATASETS.some((d) => d.name === name)) findDownloadable(name);
-}
-
-/** A PNG grid of the first `count` training images (scaled up `scale` times, nearest neighbour). */
-export function previewPng(name: string, count = 100, scale = 2): Buffer {
-  const set = loadDataset(name, 'data preview').train;
+/** A PNG grid of the first `count` images of a set (scaled up `scale` times, nearest neighbour). */
+function previewPng(set: ImageSet, count: number, scale: number): Buffer {
   const n = Math.min(count, set.count);
   const cols = Math.ceil(Math.sqrt(n));
   const rows = Math.ceil(n / cols);

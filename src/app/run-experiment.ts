@@ -1,6 +1,8 @@
 /**
  * One experiment, end to end: config -> (backend, data, backbone, strategy, tracker) -> loop ->
- * tracker + checkpoint. Knows strategies, backbones and trackers only through the container.
+ * tracker + checkpoint. Knows strategies, backbones, validators and trackers only through the
+ * container. The config is validated once (src/config) and checked against what is bound once
+ * (prepare); run() takes the prepared run.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,27 +11,26 @@ import { injectable, multiInject, inject } from 'inversify';
 import * as tf from '@tensorflow/tfjs';
 import YAML from 'yaml';
 import { TYPES } from '../types.js';
-import type { AdapterFactory, Adapter } from '../train/adapter.js';
+import type { AdapterFactory, Adapter, ConfiguredAdapter } from '../train/adapter.js';
 import type { Backbone, BackboneFactory } from '../models/backbones.js';
 import { diagnostics, fixedSample } from '../train/diagnostics.js';
 import type { Tracker, TrackedRun } from '../tracking/tracker.js';
 import type { ExperimentConfig } from '../config/schema.js';
-import type { z } from 'zod';
-import { configHash, describeIssue, flattenConfig } from '../config/load.js';
+import { configHash, flattenConfig } from '../config/load.js';
 import { UserError, messages } from '../messages.js';
-import { checkDatasetName, loadDataset } from '../data/datasets.js';
+import { DatasetRegistry } from '../data/registry.js';
 import { applyTask } from '../data/task.js';
 import { makeSplits, makeTargetSplits, normalizeDomain } from '../data/splits.js';
 import { fingerprint } from '../data/types.js';
 import { runLoop, type LoopObserver } from '../train/loop.js';
-import { saveModels } from '../train/checkpoint.js';
+import { saveModels } from '../models/checkpoint.js';
+import type { Validator } from '../train/validators/validator.js';
+import { checkpointDir, RUN_FILES, writeRunJson } from '../tracking/run-files.js';
+import { writeRunFigures } from '../report/run-figures.js';
 import { experimentName, trackingUri } from '../tracking/resolve.js';
 import { DALAB_VERSION } from '../version.js';
-import { loadPretrained, resolveModelFrom } from '../models/pretrained.js';
-import { FileStoreTracker } from '../tracking/file-store.js';
+import { loadPretrained, locateModel, type ModelLocation } from '../models/pretrained.js';
 import type { ProgressReporter } from './progress.js';
-import { confusionFigure, learningCurveFigure } from '../report/figures.js';
-import { writeFigure } from '../report/render.js';
 
 export interface RunOptions {
   /** The experiment file, logged as an artifact. */
@@ -74,24 +75,33 @@ export function redactUri(uri: string): string {
   return uri.replace(/^(https?:\/\/)[^@/]*@/, '$1');
 }
 
-/** Where `model.from` run ids are looked up: the offline store, when tracking writes one. */
-function storeRootOf(tracker: Tracker): string | null {
-  return tracker instanceof FileStoreTracker ? tracker.root : null;
+/** An experiment checked against what is bound (strategy and its options, backbone, validator, datasets, tracker, model.from). */
+export interface PreparedRun {
+  readonly config: ExperimentConfig;
+  /** Where the config came from (the file), for messages. */
+  readonly origin: string;
+  readonly adapter: ConfiguredAdapter;
+  readonly backbone: BackboneFactory;
+  readonly tracker: Tracker;
+  /** `model.from`, located on disk (a run id resolved through the tracker). */
+  readonly modelFrom: ModelLocation | null;
 }
 
 @injectable()
 export class ExperimentRunner {
   constructor(
-    @multiInject(TYPES.AdapterFactory) private readonly adapters: AdapterFactory<never>[],
+    @multiInject(TYPES.AdapterFactory) private readonly adapters: AdapterFactory[],
     @multiInject(TYPES.BackboneFactory) private readonly backbones: BackboneFactory[],
     @inject(TYPES.TrackerFactory) private readonly trackerFor: (uri: string) => Tracker,
+    @multiInject(TYPES.Validator) private readonly validators: Validator[],
+    @inject(DatasetRegistry) private readonly datasets: DatasetRegistry,
   ) {}
 
   adapterNames(): string[] {
     return this.adapters.map((a) => a.name);
   }
 
-  adapterFactories(): readonly AdapterFactory<never>[] {
+  adapterFactories(): readonly AdapterFactory[] {
     return this.adapters;
   }
 
@@ -100,33 +110,39 @@ export class ExperimentRunner {
   }
 
   /** Checks everything that can be checked without data or training (exit 2 on failure). */
-  prepare(config: ExperimentConfig, origin: string): { factory: AdapterFactory<never>; options: never; backbone: BackboneFactory; tracker: Tracker } {
+  async prepare(config: ExperimentConfig, origin: string): Promise<PreparedRun> {
     const { name, ...rawOptions } = config.adapter;
     const factory = this.adapters.find((a) => a.name === name);
     if (factory == null) throw new UserError(messages.unknownAdapter(name, this.adapterNames()));
-    const parsed = factory.options.safeParse(rawOptions);
-    if (!parsed.success) {
-      const { field, detail } = describeIssue(parsed.error.issues[0]!, factory.options as z.ZodType, ['adapter']);
-      throw new UserError(messages.configField(origin, field, `${detail} for strategy '${name}'`));
-    }
+    const adapter = factory.configure(rawOptions, origin);
     if (factory.needs.targetLabels === 'required' && config.target.labels === 0) throw new UserError(messages.labelsNeedLabelledTarget(name));
     const backbone = this.backbones.find((b) => b.name === config.model.backbone);
     if (backbone == null) throw new UserError(messages.unknownBackbone(config.model.backbone, this.backbones.map((b) => b.name)));
-    checkDatasetName(config.source.dataset, 'source.dataset');
-    checkDatasetName(config.target.dataset, 'target.dataset');
+    if (!this.validators.some((v) => v.name === config.select.by)) throw new UserError(messages.unknownValidator(config.select.by, this.validators.map((v) => v.name)));
+    this.datasets.check(config.source.dataset, 'source.dataset');
+    this.datasets.check(config.target.dataset, 'target.dataset');
     const tracker = this.trackerFor(trackingUri(config));
-    if (config.model.from != null) resolveModelFrom(config.model.from, storeRootOf(tracker));
-    return { factory, options: parsed.data as never, backbone, tracker };
+    const modelFrom = config.model.from == null ? null : await this.locateModelFrom(config.model.from, tracker);
+    return { config, origin, adapter, backbone, tracker, modelFrom };
   }
 
-  async run(config: ExperimentConfig, options: RunOptions): Promise<RunSummary> {
-    const origin = options.file ?? 'experiment';
-    const { factory, options: adapterOptions, backbone: backboneFactory, tracker } = this.prepare(config, origin);
+  /** `model.from`: a run id of the tracking store (its checkpoint), else a folder or file. */
+  private async locateModelFrom(from: string, tracker: Tracker): Promise<ModelLocation> {
+    if (/^[0-9a-f]{32}$/.test(from)) {
+      const folder = await tracker.checkpointOf(from);
+      if (folder != null) return locateModel(folder, from);
+    }
+    return locateModel(from);
+  }
+
+  async run(prepared: PreparedRun, options: RunOptions): Promise<RunSummary> {
+    const { config, tracker, backbone: backboneFactory } = prepared;
+    const factory = prepared.adapter.factory;
     const { progress } = options;
 
     progress.status(`loading ${config.source.dataset} -> ${config.target.dataset}`);
-    const sourceData = applyTask(loadDataset(config.source.dataset, 'source.dataset'), config.source, 'source');
-    const targetData = applyTask(loadDataset(config.target.dataset, 'target.dataset'), config.target, 'target');
+    const sourceData = applyTask(this.datasets.load(config.source.dataset, 'source.dataset'), config.source, 'source');
+    const targetData = applyTask(this.datasets.load(config.target.dataset, 'target.dataset'), config.target, 'target');
     const source = normalizeDomain(makeSplits(sourceData, config.model.input), config.model.normalize);
     const target = normalizeDomain(makeTargetSplits(targetData, config.model.input, config.target.labels, config.train.seed), config.model.normalize);
     const numClasses = Math.max(source.numClasses, target.numClasses);
@@ -134,11 +150,11 @@ export class ExperimentRunner {
     // died exits here, before it opens a run).
     await new Promise<void>((resolve) => setImmediate(resolve));
 
-    const pretrained = config.model.from != null;
-    const backbone = pretrained
-      ? await loadPretrained(config.model.from!, storeRootOf(tracker))
+    const pretrained = prepared.modelFrom != null;
+    const backbone = prepared.modelFrom != null
+      ? await loadPretrained(prepared.modelFrom, config.model.from!)
       : backboneFactory.build({ input: config.model.input, numClasses, seed: config.train.seed });
-    const adapter: Adapter = factory.create({ backbone, numClasses, targetLabels: config.target.labels, seed: config.train.seed, pretrained }, adapterOptions);
+    const adapter: Adapter = prepared.adapter.create({ backbone, numClasses, targetLabels: config.target.labels, seed: config.train.seed, pretrained });
 
     const experiment = experimentName(config);
     const commit = gitCommit();
@@ -148,6 +164,9 @@ export class ExperimentRunner {
       runName: `${config.name}-${factory.name}-s${config.train.seed}`,
       tags: {
         'dalab.adapter': factory.name,
+        // What the report reads to tell the lower bound (baseline, never) and the oracle (baseline, oracle).
+        'dalab.family': factory.family,
+        'dalab.target_labels': factory.needs.targetLabels,
         'dalab.benchmark': `${config.source.dataset}->${config.target.dataset}`,
         'dalab.seed': String(config.train.seed),
         'dalab.backend': options.backend,
@@ -167,7 +186,7 @@ export class ExperimentRunner {
     if (resolved.tracking.uri != null) resolved.tracking = { ...resolved.tracking, uri: redactUri(resolved.tracking.uri) };
     run.logParams(flattenConfig(resolved));
     if (options.file != null) fs.copyFileSync(options.file, path.join(run.artifactDir, path.basename(options.file)));
-    fs.writeFileSync(path.join(run.artifactDir, 'resolved-config.yaml'), YAML.stringify(resolved));
+    fs.writeFileSync(path.join(run.artifactDir, RUN_FILES.resolvedConfig), YAML.stringify(resolved));
 
     const summary: RunSummary = { runId: run.runId, experiment, adapter: factory.name, status: 'FINISHED', backend: options.backend, metrics: {}, outDir: run.artifactDir };
     try {
@@ -216,31 +235,28 @@ export class ExperimentRunner {
       onStep: (step, info) => progress.step(step, info),
     };
     const before = await diagnostics(backbone, source.test, target.test);
-    const result = await runLoop(config, adapter, source, target, observer);
+    const result = await runLoop(config, adapter, source, target, { observer, validators: this.validators });
     progress.stop();
     const after = await diagnostics(backbone, source.test, target.test);
-    fs.mkdirSync(path.join(run.artifactDir, 'features'), { recursive: true });
-    fs.writeFileSync(path.join(run.artifactDir, 'features', 'start.json'), JSON.stringify({ step: 0, ...before.snapshot }));
-    fs.writeFileSync(path.join(run.artifactDir, 'features', 'end.json'), JSON.stringify({ step: result.totalSteps, ...after.snapshot }));
-    fs.writeFileSync(
-      path.join(run.artifactDir, 'domain_distance.json'),
-      JSON.stringify({ measure: 'mmd', sample: 200, layers: Object.keys(before.distances).map((layer) => ({ layer, start: before.distances[layer], end: after.distances[layer] })) }),
-    );
+    writeRunJson(run.artifactDir, 'features/start.json', { step: 0, ...before.snapshot });
+    writeRunJson(run.artifactDir, 'features/end.json', { step: result.totalSteps, ...after.snapshot });
+    writeRunJson(run.artifactDir, 'domain_distance.json', {
+      measure: 'mmd',
+      sample: 200,
+      layers: Object.keys(before.distances).map((layer) => ({ layer, start: before.distances[layer]!, end: after.distances[layer]! })),
+    });
     for (const [layer, value] of Object.entries(before.distances)) run.logMetric(`domain_mmd/${layer}`, value, 0);
     for (const [layer, value] of Object.entries(after.distances)) run.logMetric(`domain_mmd/${layer}`, value, result.totalSteps);
 
-    await saveModels(adapter.checkpointModels(), path.join(run.artifactDir, 'checkpoint'));
+    await saveModels(adapter.checkpointModels(), checkpointDir(run.artifactDir));
     if (adapter.artifacts != null) {
       const samples = { source: fixedSample(source.test, 8).x, target: fixedSample(target.test, 8).x };
       const files = await adapter.artifacts(samples);
       tf.dispose([samples.source, samples.target]);
       for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(run.artifactDir, name), bytes);
     }
-    fs.writeFileSync(
-      path.join(run.artifactDir, 'confusion_matrix.json'),
-      JSON.stringify({ rows: 'true class', columns: 'predicted class', step: result.totalSteps, matrix: result.targetTestEvaluation.confusion }),
-    );
-    await this.writeRunFigures(run.artifactDir, adapter.name, curve, result.targetTestEvaluation.confusion, result.totalSteps);
+    writeRunJson(run.artifactDir, 'confusion_matrix.json', { rows: 'true class', columns: 'predicted class', step: result.totalSteps, matrix: result.targetTestEvaluation.confusion });
+    await writeRunFigures(run.artifactDir, { adapterName: adapter.name, curve, confusion: result.targetTestEvaluation.confusion, totalSteps: result.totalSteps });
     const final: Record<string, number> = {
       target_test_acc: result.selected['target_test_acc']!,
       target_test_acc_last: result.last['target_test_acc']!,
@@ -255,27 +271,5 @@ export class ExperimentRunner {
     for (const [k, v] of Object.entries(final)) run.logMetric(`final/${k}`, v, result.totalSteps);
     run.setTags({ 'dalab.selected_step': String(result.selectedStep), 'dalab.select_by': config.select.by });
     return final;
-  }
-
-  /** The run's own figures (artifacts figures/learning_curve.* and figures/confusion_matrix.*). */
-  private async writeRunFigures(artifactDir: string, adapterName: string, curve: { step: number; metrics: Record<string, number> }[], confusion: number[][], totalSteps: number): Promise<void> {
-    const dir = path.join(artifactDir, 'figures');
-    const series: [string, string][] = [
-      ['target_test_acc', 'target test'],
-      ['target_val_acc', 'target val'],
-      ['source_test_acc', 'source test'],
-    ];
-    const points = curve.flatMap(({ step, metrics }) =>
-      series.map(([key, name]) => ({ benchmark: '', setting: '', method: name, step, mean: metrics[key]!, ciLow: NaN, ciHigh: NaN, n: 1 })),
-    );
-    const lc = learningCurveFigure(points, 'single', 'accuracy (%)', 'split');
-    lc.name = 'learning_curve';
-    lc.spec['title'] = { text: `Learning curve (${adapterName})`, subtitle: 'accuracy at each evaluation' };
-    await writeFigure(lc, dir);
-    const cells = confusion.flatMap((row, actual) => {
-      const total = row.reduce((a, b) => a + b, 0);
-      return row.map((count, predicted) => ({ method: adapterName, actual, predicted, count, rate: total > 0 ? count / total : 0 }));
-    });
-    await writeFigure(confusionFigure(cells, `${adapterName}, step ${totalSteps}`), dir);
   }
 }

@@ -27,8 +27,10 @@ import type { Tracker } from '../tracking/tracker.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { experimentName, trackingUri } from '../tracking/resolve.js';
 import type { ProgressReporter } from './progress.js';
-import { ExperimentRunner, TrainingFailure, type RunSummary } from './run-experiment.js';
-import type { RunRecord } from '../report/summary.js';
+import { ExperimentRunner, TrainingFailure, type PreparedRun, type RunSummary } from './run-experiment.js';
+import type { ValueRow } from '../report/aggregate.js';
+import { roleOf } from '../report/roles.js';
+import { formatSweepTable } from '../report/sweep-table.js';
 import { UserError, messages } from '../messages.js';
 
 export interface SweepRun {
@@ -50,22 +52,28 @@ export interface SweepSummary {
   failed: SweepRun[];
   /** Indices of combinations already finished by an earlier invocation (skipped). */
   skipped: number[];
-  records: RunRecord[];
+  /** One row per finished run of this invocation (target_test_acc), for the summary table. */
+  records: ValueRow[];
 }
 
-/** The non-seed settings that vary, as a stable key (groups runs for the summary). */
-function groupKey(overrides: Record<string, unknown>): string {
+/** The non-seed settings that vary, as a stable key (groups runs for the summary); `without` keys left out. */
+function groupKey(overrides: Record<string, unknown>, without: readonly string[] = []): string {
   return Object.entries(overrides)
-    .filter(([k]) => k !== 'train.seed' && k !== 'adapter' && k !== 'adapter.name')
+    .filter(([k]) => k !== 'train.seed' && k !== 'adapter' && k !== 'adapter.name' && !without.includes(k))
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(';');
+}
+
+/** The table `dalab sweep` prints: per strategy and setting, mean ± std over seeds and the paired difference to the lower bound. */
+export function sweepTable(summary: SweepSummary): string {
+  return formatSweepTable(summary.records);
 }
 
 export interface PreparedSweep {
   file: string;
   sets: readonly string[];
   raw: RawConfig;
-  points: (SweepPoint & { config: ExperimentConfig; hash: string })[];
+  points: (SweepPoint & { config: ExperimentConfig; hash: string; prepared: PreparedRun })[];
   tracker: Tracker;
   experiment: string;
   /** Identifies this sweep (file contents after --set) across invocations. */
@@ -76,21 +84,21 @@ export interface PreparedSweep {
  * Reads the file, applies --set, and validates it (its sweep: block included) and every
  * combination: a bad one exits 2 before any backend loads or any run starts.
  */
-export function prepareSweep(runner: ExperimentRunner, file: string, sets: readonly string[]): PreparedSweep {
+export async function prepareSweep(runner: ExperimentRunner, file: string, sets: readonly string[]): Promise<PreparedSweep> {
   let raw = readExperimentFile(file);
   for (const arg of sets) {
     const { key, value } = parseSetArgument(arg);
     raw = setDotted(raw, key, value);
   }
   const base = validateExperiment(raw, file);
-  const points = expandSweep(raw).map((p) => {
+  const points = [];
+  for (const p of expandSweep(raw)) {
     const config = validateExperiment(p.raw, file);
-    return { ...p, config, hash: configHash(config) };
-  });
-  const prepared = points.map((p) => runner.prepare(p.config, file));
+    points.push({ ...p, config, hash: configHash(config), prepared: await runner.prepare(config, file) });
+  }
   const { tracking: _tracking, ...identity } = raw;
   const sweepHash = createHash('sha256').update(JSON.stringify([identity, points.map((p) => p.hash)])).digest('hex').slice(0, 16);
-  return { file, sets, raw, points, tracker: prepared[0]!.tracker, experiment: experimentName(base), sweepHash };
+  return { file, sets, raw, points, tracker: points[0]!.prepared.tracker, experiment: experimentName(base), sweepHash };
 }
 
 /** The sweep's parent run: found again (and reopened) when an earlier invocation created it. */
@@ -141,7 +149,7 @@ function toSweepRun(index: number, point: SweepPoint, summary: RunSummary): Swee
 async function runInProcess(runner: ExperimentRunner, sweep: PreparedSweep, index: number, parentRunId: string, backend: string, progress: ProgressReporter): Promise<RunSummary> {
   const point = sweep.points[index]!;
   try {
-    return await runner.run(point.config, { file: sweep.file, backend, progress, parentRunId });
+    return await runner.run(point.prepared, { file: sweep.file, backend, progress, parentRunId });
   } catch (error) {
     if (error instanceof TrainingFailure) return error.summary;
     // Anything else (e.g. too few images for target.labels) fails this combination only.
@@ -267,9 +275,22 @@ export async function runSweep(runner: ExperimentRunner, sweep: PreparedSweep, b
   const failed = runs.filter((r) => r.status === 'FAILED');
   const complete = await closeParentIfComplete(sweep, parentRunId);
   if (!complete) await sweep.tracker.setRunStatus(parentRunId, failed.length > 0 && failed.length === runs.length ? 'FAILED' : 'FINISHED');
-  const records: RunRecord[] = runs
-    .filter((r) => r.status === 'FINISHED')
-    .map((r) => ({ adapter: points[r.index]!.config.adapter.name, seed: points[r.index]!.config.train.seed, group: groupKey(r.overrides), metrics: r.metrics }));
+  const records: ValueRow[] = runs
+    .filter((r) => r.status === 'FINISHED' && Number.isFinite(r.metrics['target_test_acc']))
+    .map((r) => {
+      const { config } = points[r.index]!;
+      const factory = runner.adapterFactories().find((f) => f.name === config.adapter.name);
+      return {
+        benchmark: `${config.source.dataset}->${config.target.dataset}`,
+        setting: groupKey(r.overrides),
+        settingSansLabels: groupKey(r.overrides, ['target.labels']),
+        method: config.adapter.name,
+        adapter: config.adapter.name,
+        role: roleOf({ adapter: config.adapter.name, family: factory?.family, targetLabels: factory?.needs.targetLabels }),
+        seed: config.train.seed,
+        value: r.metrics['target_test_acc']!,
+      };
+    });
   return { parentRunId, experiment: sweep.experiment, size: points.length, runs, failed, skipped, records };
 }
 

@@ -163,7 +163,3 @@ export async function useBackend(name: BackendName): Promise<void> {
   await activate(candidate);
   active = name;
 }
-
-export function activeBackend(): BackendName | null {
-  return active;
-}

@@ -27,7 +27,7 @@ export const modelSchema = z
   .object({
     backbone: z.string().default('digitnet'),
     input: z.tuple([positiveInt, positiveInt, z.union([z.literal(1), z.literal(3)])]).default([28, 28, 1]),
-    /** Input scaling: unit ([0, 1], default), symmetric ([-1, 1]), domain (each domain standardised per channel by its own training images). */
+    /** Input scaling: unit ([0, 1], default), symmetric ([-1, 1]), domain (each domain standardised per channel by its own training images), instance (every image standardised per channel by its own statistics). */
     normalize: z.enum(['unit', 'symmetric', 'domain', 'instance']).default('unit'),
     /** Start from trained weights: a run id, a checkpoint folder or a tfjs Layers model.json. */
     from: z.string().min(1).optional(),
@@ -76,8 +76,8 @@ export const trainSchema = z
 
 export const selectSchema = z
   .object({
-    /** last | source-val (default) | entropy | im | snd (unsupervised validators on unlabelled target) | oracle (labelled target val; reference only). */
-    by: z.enum(['last', 'source-val', 'entropy', 'im', 'snd', 'oracle']).default('source-val'),
+    /** A validator's name (src/train/validators/, checked against the bound ones when a run is prepared): last | source-val (default) | entropy | im | snd | oracle. */
+    by: z.string().min(1).default('source-val'),
   })
   .strict();
 

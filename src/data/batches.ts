@@ -1,6 +1,7 @@
 /**
  * Seeded batching: each stream walks a fresh permutation of its set every epoch. The stream state
- * (permutation seed, epoch, position) is explicit so that a run can later be resumed exactly.
+ * (permutation seed, epoch, position) is explicit: it is what a resumed run would have to restore
+ * (single runs do not resume yet; sweeps rerun an unfinished combination from its start).
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';

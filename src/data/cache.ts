@@ -26,62 +26,17 @@ export interface RemoteFile {
   optional?: boolean;
 }
 
+/** What the cache needs of a dataset (its provider in src/data/datasets/ is one). */
 export interface DownloadableDataset {
-  name: string;
-  description: string;
-  files: RemoteFile[];
+  readonly name: string;
+  readonly description: string;
+  readonly files: readonly RemoteFile[];
 }
-
-const LECUN = 'http://yann.lecun.com/exdb/mnist/';
-const OSSCI = 'https://ossci-datasets.s3.amazonaws.com/mnist/';
-const CVDF = 'https://storage.googleapis.com/cvdf-datasets/mnist/';
-const SVHN = 'http://ufldl.stanford.edu/housenumbers/';
-const ESL = ['https://hastie.su.domains/ElemStatLearn/datasets/', 'https://web.stanford.edu/~hastie/ElemStatLearn/datasets/'];
-
-const mnistFile = (name: string, md5: string, bytes: number): RemoteFile => ({ name, urls: [OSSCI + name, CVDF + name, LECUN + name], md5, bytes });
-
-export const DOWNLOADABLE: readonly DownloadableDataset[] = [
-  {
-    name: 'mnist',
-    description: 'MNIST, the official 60,000 / 10,000 IDX files (28x28 grey)',
-    files: [
-      mnistFile('train-images-idx3-ubyte.gz', 'f68b3c2dcbeaaa9fbdd348bbdeb94873', 9912422),
-      mnistFile('train-labels-idx1-ubyte.gz', 'd53e105ee54ea40749a09fcbcd1e9432', 28881),
-      mnistFile('t10k-images-idx3-ubyte.gz', '9fb629c4189551a2d022fa330f9573f3', 1648877),
-      mnistFile('t10k-labels-idx1-ubyte.gz', 'ec29112dd5afa0611ce80d1b7f02629c', 4542),
-    ],
-  },
-  {
-    name: 'svhn',
-    description: 'SVHN cropped digits, train_32x32.mat (73,257) / test_32x32.mat (26,032), 32x32 RGB',
-    files: [
-      { name: 'train_32x32.mat', urls: [SVHN + 'train_32x32.mat'], md5: 'e26dedcc434d2e4c54c9b2d4a06d8373' },
-      { name: 'test_32x32.mat', urls: [SVHN + 'test_32x32.mat'], md5: 'eb5a983be6a315427106f1b164d9cef3' },
-      { name: 'extra_32x32.mat', urls: [SVHN + 'extra_32x32.mat'], md5: 'a93ce644f1a588dc4d68dda5feec44a7', optional: true },
-    ],
-  },
-  {
-    name: 'usps',
-    description: 'USPS digits of The Elements of Statistical Learning, zip.train.gz (7,291) / zip.test.gz (2,007), 16x16 grey',
-    // No checksum is published with these files: they are checked by structure when loaded (7,291 /
-    // 2,007 lines of a label and 256 values), and `data info usps` prints their sha256.
-    files: [
-      { name: 'zip.train.gz', urls: ESL.map((u) => u + 'zip.train.gz') },
-      { name: 'zip.test.gz', urls: ESL.map((u) => u + 'zip.test.gz') },
-    ],
-  },
-];
 
 export function dataRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env['DALAB_DATA']) return path.resolve(env['DALAB_DATA']);
   const cache = env['XDG_CACHE_HOME'] ? env['XDG_CACHE_HOME'] : path.join(os.homedir(), '.cache');
   return path.join(cache, 'dalab', 'data');
-}
-
-export function findDownloadable(name: string): DownloadableDataset {
-  const entry = DOWNLOADABLE.find((d) => d.name === name);
-  if (entry == null) throw new UserError(messages.unknownDataDataset(name, DOWNLOADABLE.map((d) => d.name)));
-  return entry;
 }
 
 export function datasetDir(name: string, env: NodeJS.ProcessEnv = process.env): string {

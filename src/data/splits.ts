@@ -1,5 +1,5 @@
 /**
- * Domain splits, the same for every strategy for a given seed (DESIGN.md section 2):
+ * Domain splits, the same for every strategy for a given seed (README, "Datasets and splits"):
  * - `train`: the pool (target: what unsupervised strategies see without labels);
  * - `labelled`: N per class drawn stratified from the pool by the seed (target only);
  * - `val`: held-out labelled part of the training data (the dataset's own, or every 10th image of
@@ -9,7 +9,7 @@
 import seedrandom from 'seedrandom';
 import { UserError, messages } from '../messages.js';
 import { toInputShape } from './preprocess.js';
-import { channelStats, classCounts, subset, type DomainSource, type ImageSet, type Normalization } from './types.js';
+import { channelStats, subset, type DomainSource, type ImageSet, type Normalization } from './types.js';
 
 export interface DomainSplits {
   name: string;
@@ -78,10 +78,6 @@ export function makeTargetSplits(source: DomainSource, input: readonly [number, 
   else if (labels === 0) labelled = subset(splits.train, []);
   else labelled = subset(splits.train, stratifiedSample(splits.train.labels, splits.numClasses, labels, seed));
   return { ...splits, labelled };
-}
-
-export function describeSplit(set: ImageSet, numClasses: number): string {
-  return `${set.count} images (${classCounts(set.labels, numClasses).join('/')})`;
 }
 
 /**

@@ -74,10 +74,6 @@ function loadGlyphs(): Glyph[][] {
   return glyphCache;
 }
 
-export function fontCount(): number {
-  return loadGlyphs().length;
-}
-
 const SIZE = 32;
 
 type Rng = () => number;

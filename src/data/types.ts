@@ -100,12 +100,6 @@ export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
   return { images, labels, count: indices.length, height: set.height, width: set.width, channels: set.channels, ...(set.normalization != null ? { normalization: set.normalization } : {}) };
 }
 
-export function classCounts(labels: Int32Array, numClasses: number): number[] {
-  const counts = new Array<number>(numClasses).fill(0);
-  for (const label of labels) counts[label] = (counts[label] ?? 0) + 1;
-  return counts;
-}
-
 /** A short content hash of a set (images, labels and shape): the data's identity in a run's tags. */
 export function fingerprint(set: ImageSet): string {
   const hash = createHash('sha256');

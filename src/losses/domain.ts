@@ -3,15 +3,19 @@
  * A discriminator D sees features behind a gradient-reversal layer and predicts the domain:
  *
  *   L = BCE(D(GRL(f_s)), 1) / 2 + BCE(D(GRL(f_t)), 0) / 2
- *   lambda(p) = 2 / (1 + exp(-10 p)) - 1      (the GRL coefficient, p = training progress)
+ *   lambda(p) = 2 / (1 + exp(-10 p)) - 1      (the GRL coefficient, p = training progress; sigmoidRamp)
  *
  * sourceFeatures: [Bs, D], targetFeatures: [Bt, D] -> { loss: scalar, accuracy: scalar }.
  */
 import * as tf from '@tensorflow/tfjs';
 import { reverseGradient } from './gradient.js';
 
-export function grlSchedule(progress: number, gamma = 10): number {
-  return 2 / (1 + Math.exp(-gamma * progress)) - 1;
+/**
+ * The ramp 2 / (1 + exp(-speed p)) - 1 from 0 (p = 0) towards 1: DANN's gradient-reversal
+ * coefficient, also the weight ramp of mmd and coral.
+ */
+export function sigmoidRamp(progress: number, speed = 10): number {
+  return 2 / (1 + Math.exp(-speed * progress)) - 1;
 }
 
 export function buildDiscriminator(inputSize: number, hidden: number, seed: number, name: string): tf.LayersModel {

@@ -97,4 +97,3 @@ export const digitnet: BackboneFactory = {
   },
 };
 
-export const BACKBONES: readonly BackboneFactory[] = [digitnet];

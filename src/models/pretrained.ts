@@ -1,8 +1,7 @@
 /**
- * `model.from`: start a run from trained weights. Accepted:
- * - a dalab run id (32 hex digits) of the offline store: its `artifacts/checkpoint`;
+ * `model.from`: start a run from trained weights. This module takes a location on disk:
  * - a dalab checkpoint folder (`encoder/` and `classifier/`, each a tfjs Layers model), or a run's
- *   `artifacts` folder holding one;
+ *   `artifacts` folder holding one (a run id is resolved to its folder by the tracker, in src/app);
  * - a single tfjs Layers `model.json` (e.g. converted from Keras with tensorflowjs_converter):
  *   its last layer must be a Dense head; everything before it becomes the encoder.
  */
@@ -10,25 +9,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError, messages } from '../messages.js';
-import { fileLoadHandler } from '../train/checkpoint.js';
+import { fileLoadHandler } from './checkpoint.js';
 import { weightedLayerNames, type Backbone } from './backbones.js';
 
-function findRunCheckpoint(storeRoot: string, runId: string): string | null {
-  if (!fs.existsSync(storeRoot)) return null;
-  for (const experiment of fs.readdirSync(storeRoot)) {
-    const candidate = path.join(storeRoot, experiment, runId, 'artifacts', 'checkpoint');
-    if (fs.existsSync(path.join(candidate, 'encoder', 'model.json'))) return candidate;
-  }
-  return null;
+export interface ModelLocation {
+  kind: 'checkpoint' | 'layers-model';
+  location: string;
 }
 
-/** The folder or file `from` points at, or a UserError. */
-export function resolveModelFrom(from: string, storeRoot: string | null): { kind: 'checkpoint' | 'layers-model'; location: string } {
-  if (/^[0-9a-f]{32}$/.test(from) && storeRoot != null) {
-    const found = findRunCheckpoint(storeRoot, from);
-    if (found != null) return { kind: 'checkpoint', location: found };
-  }
-  const resolved = path.resolve(from);
+/** What a folder or file holds (a checkpoint or a Layers model), or a UserError naming `from`. */
+export function locateModel(location: string, from = location): ModelLocation {
+  const resolved = path.resolve(location);
   for (const dir of [resolved, path.join(resolved, 'checkpoint')]) {
     if (fs.existsSync(path.join(dir, 'encoder', 'model.json')) && fs.existsSync(path.join(dir, 'classifier', 'model.json'))) return { kind: 'checkpoint', location: dir };
   }
@@ -53,8 +44,8 @@ function backboneOf(name: string, encoder: tf.LayersModel, classifier: tf.Layers
   };
 }
 
-export async function loadPretrained(from: string, storeRoot: string | null): Promise<Backbone> {
-  const { kind, location } = resolveModelFrom(from, storeRoot);
+/** The backbone stored at a located model; `from` (what the user wrote) names it. */
+export async function loadPretrained({ kind, location }: ModelLocation, from: string): Promise<Backbone> {
   if (kind === 'checkpoint') {
     const encoder = await tf.loadLayersModel(fileLoadHandler(path.join(location, 'encoder')));
     const classifier = await tf.loadLayersModel(fileLoadHandler(path.join(location, 'classifier')));

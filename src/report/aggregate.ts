@@ -2,33 +2,44 @@
  * From runs to the numbers a paper states, with arquero: one row per run (benchmark, setting,
  * method, seed, metric), then per (benchmark, setting, method) the mean, sample standard
  * deviation and Student-t 95% confidence interval over seeds, and the paired comparison of each
- * method with `source` over the seeds both have (same benchmark and setting): mean difference
- * and a two-sided paired t-test.
+ * method with the lower bound (`source`) over the seeds both have (same benchmark and setting):
+ * mean difference and a two-sided paired t-test. Both the report and the table `dalab sweep`
+ * prints are computed here.
  *
  * - setting: the non-strategy config keys that vary between runs of a benchmark (e.g.
  *   `target.labels=10`), seed excluded;
  * - method: the strategy, plus its own options when those vary between its runs (e.g.
- *   `mmd (weight=2)`); options that only tell strategies apart travel with the strategy.
+ *   `mmd (weight=2)`); options that only tell strategies apart travel with the strategy;
+ * - role: lower bound, oracle or method (./roles.ts), read once per run from its tags.
  */
 import * as aq from 'arquero';
 import type { ReportRun } from './runs.js';
+import { runRole, type Role } from './roles.js';
 import { ci95HalfWidth, mean, pairedTTest, std, type PairedTest } from './stats.js';
 
-export interface RunRow {
-  runId: string;
+/** One value of one run: what summarise and the pairing with the lower bound read. */
+export interface ValueRow {
   benchmark: string;
   setting: string;
+  /** The setting without `target.labels` (what the lower bound, which never reads target labels, pairs on). */
+  settingSansLabels: string;
   method: string;
   adapter: string;
+  role: Role;
   seed: number;
+  value: number;
+}
+
+export interface RunRow extends ValueRow {
+  runId: string;
   /** Labelled target images per class: '0', 'N' or 'all'. */
   labels: string;
   /** `adapter.freeze` of finetune runs, else ''. */
   freeze: string;
-  /** The setting without `target.labels` (what `source`, which never reads target labels, pairs on). */
-  settingSansLabels: string;
-  value: number;
 }
+
+/** The columns of runs.csv, in order (the role is derived from tags, not measured: not a column). */
+export const RUN_COLUMNS = ['runId', 'benchmark', 'setting', 'settingSansLabels', 'method', 'adapter', 'seed', 'labels', 'freeze', 'value'] as const satisfies readonly (keyof RunRow)[];
 
 export interface SummaryRow {
   benchmark: string;
@@ -91,6 +102,7 @@ export function runRows(runs: readonly ReportRun[], metric = 'final/target_test_
           settingSansLabels: describe(r.params, settingKeys.filter((k) => k !== 'target.labels')),
           method: variant === '' ? adapter : `${adapter} (${variant})`,
           adapter,
+          role: runRole(r.tags),
           seed: Number(r.params['train.seed'] ?? r.tags['dalab.seed'] ?? 0),
           labels: r.params['target.labels'] ?? '0',
           freeze: adapter === 'finetune' ? (r.params['adapter.freeze'] ?? '0') : '',
@@ -102,11 +114,16 @@ export function runRows(runs: readonly ReportRun[], metric = 'final/target_test_
   return rows;
 }
 
-/** Mean, std and 95% CI per group (default: benchmark, setting, method); the group's columns are kept. */
-export function summarise(rows: readonly RunRow[], groupBy: readonly string[] = ['benchmark', 'setting', 'method', 'adapter']): SummaryRow[] {
+/** Mean, std and 95% CI per (benchmark, setting, method). */
+export function summarise(rows: readonly ValueRow[]): SummaryRow[] {
+  return summariseBy(rows, ['benchmark', 'setting', 'method', 'adapter']);
+}
+
+/** Mean, std and 95% CI per group of the given columns; the group's columns are kept. */
+export function summariseBy<R extends ValueRow, K extends keyof R & string>(rows: readonly R[], groupBy: readonly K[]): (SummaryRow & Pick<R, K>)[] {
   if (rows.length === 0) return [];
   const table = aq
-    .from(rows as RunRow[])
+    .from([...rows])
     .groupby(...groupBy)
     .rollup({ values: aq.op.array_agg('value'), seeds: aq.op.array_agg('seed') })
     .derive({
@@ -116,8 +133,9 @@ export function summarise(rows: readonly RunRow[], groupBy: readonly string[] = 
       half: aq.escape((d: { values: number[] }) => ci95HalfWidth(d.values)),
     })
     .derive({ ciLow: (d: { mean: number; half: number }) => d.mean - d.half, ciHigh: (d: { mean: number; half: number }) => d.mean + d.half })
-    .orderby(...groupBy);
-  return (table.objects() as (SummaryRow & { values: number[]; half: number })[]).map(({ values: _v, half: _h, ...row }) => ({
+    .orderby(...groupBy)
+    .select(aq.not('values', 'half'));
+  return (table.objects() as (SummaryRow & Pick<R, K>)[]).map((row) => ({
     ...row,
     benchmark: row.benchmark ?? '',
     setting: row.setting ?? '',
@@ -128,43 +146,47 @@ export function summarise(rows: readonly RunRow[], groupBy: readonly string[] = 
 }
 
 /**
- * `source` never reads target labels: where a setting that differs only in `target.labels` has no
- * source run, its source row is that of the other label setting (so tables and the comparison
- * figure show the reference in every column, as the paired comparison uses it).
+ * The lower bound never reads target labels: where a setting that differs only in `target.labels`
+ * has no lower-bound run, its lower-bound row is that of the other label setting (so tables and the
+ * comparison figure show the reference in every column, as the paired comparison uses it).
  */
-export function withSourceAcrossLabels(summary: readonly SummaryRow[], rows: readonly RunRow[], baseline = 'source'): SummaryRow[] {
+export function withSourceAcrossLabels(summary: readonly SummaryRow[], rows: readonly ValueRow[]): SummaryRow[] {
   const sansLabels = new Map(rows.map((r) => [`${r.benchmark}|${r.setting}`, r.settingSansLabels]));
+  const lowerBound = new Set(rows.filter((r) => r.role === 'lower-bound').map((r) => r.method));
+  const isBaseline = (s: SummaryRow) => lowerBound.has(s.method);
   const panels = new Set(summary.map((s) => `${s.benchmark}|${s.setting}`));
-  const withBaseline = new Set(summary.filter((s) => s.method === baseline).map((s) => `${s.benchmark}|${s.setting}`));
+  const withBaseline = new Set(summary.filter(isBaseline).map((s) => `${s.benchmark}|${s.setting}`));
   const added: SummaryRow[] = [];
   for (const panel of panels) {
     if (withBaseline.has(panel)) continue;
     const key = sansLabels.get(panel);
-    const donor = summary.find((s) => s.method === baseline && sansLabels.get(`${s.benchmark}|${s.setting}`) === key && panel.startsWith(`${s.benchmark}|`));
+    const donor = summary.find((s) => isBaseline(s) && sansLabels.get(`${s.benchmark}|${s.setting}`) === key && panel.startsWith(`${s.benchmark}|`));
     if (donor != null) added.push({ ...donor, setting: panel.slice(donor.benchmark.length + 1) });
   }
   return [...summary, ...added];
 }
 
 /**
- * Each method against `source` in the same benchmark and setting, paired by seed. `source` never
- * reads target labels, so a method run with labels (e.g. joint at 10 per class) pairs with the
- * source run of the same seed at another `target.labels` when the sweep ran source only once.
+ * Each method against the lower bound (`source`) in the same benchmark and setting, paired by
+ * seed. The lower bound never reads target labels, so a method run with labels (e.g. joint at 10
+ * per class) pairs with the lower-bound run of the same seed at another `target.labels` when the
+ * sweep ran it only once.
  */
-export function pairedVsSource(rows: readonly RunRow[], baseline = 'source'): PairedRow[] {
-  if (!rows.some((r) => r.method === baseline) || !rows.some((r) => r.method !== baseline)) return [];
-  // One baseline value per key even if source was run twice with the same seed (the first).
+export function pairedVsSource(rows: readonly ValueRow[]): PairedRow[] {
+  const isBaseline = (r: ValueRow) => r.role === 'lower-bound';
+  if (!rows.some(isBaseline) || rows.every(isBaseline)) return [];
+  // One baseline value per key even if the lower bound was run twice with the same seed (the first).
   const exact = new Map<string, number>();
   const anyLabels = new Map<string, number>();
   for (const r of rows) {
-    if (r.method !== baseline) continue;
+    if (!isBaseline(r)) continue;
     const e = `${r.benchmark}|${r.setting}|${r.seed}`;
     const a = `${r.benchmark}|${r.settingSansLabels}|${r.seed}`;
     if (!exact.has(e)) exact.set(e, r.value);
     if (!anyLabels.has(a)) anyLabels.set(a, r.value);
   }
-  const baselineOf = (d: RunRow) => exact.get(`${d.benchmark}|${d.setting}|${d.seed}`) ?? anyLabels.get(`${d.benchmark}|${d.settingSansLabels}|${d.seed}`) ?? null;
-  const paired = rows.filter((r) => r.method !== baseline && baselineOf(r) != null).map((r) => ({ ...r, baseline: baselineOf(r)! }));
+  const baselineOf = (d: ValueRow) => exact.get(`${d.benchmark}|${d.setting}|${d.seed}`) ?? anyLabels.get(`${d.benchmark}|${d.settingSansLabels}|${d.seed}`) ?? null;
+  const paired = rows.filter((r) => !isBaseline(r) && baselineOf(r) != null).map((r) => ({ ...r, baseline: baselineOf(r)! }));
   if (paired.length === 0) return [];
   const joined = aq
     .from(paired)

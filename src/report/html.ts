@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
-import type { Figure } from './figures.js';
+import type { Figure } from './figures/shared.js';
 
 const require = createRequire(import.meta.url);
 

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import * as vl from 'vega-lite';
 import * as vega from 'vega';
 import { Resvg } from '@resvg/resvg-js';
-import type { Figure } from './figures.js';
+import type { Figure } from './figures/shared.js';
 
 const require = createRequire(import.meta.url);
 
@@ -21,11 +21,11 @@ function fontFiles(): string[] {
 }
 
 /** The compiled Vega spec (throws with vega-lite's message when the spec is invalid). */
-export function compile(spec: Record<string, unknown>): vega.Spec {
-  return vl.compile(spec as unknown as vl.TopLevelSpec).spec;
+export function compile(spec: vl.TopLevelSpec): vega.Spec {
+  return vl.compile(spec).spec;
 }
 
-export async function toSvg(spec: Record<string, unknown>): Promise<string> {
+export async function toSvg(spec: vl.TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec)), { renderer: 'none' });
   try {
     return await view.toSVG();

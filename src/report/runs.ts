@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readLocalStore } from '../tracking/sync.js';
+import { parseRunJson, type RunJsonFile, type RunJsonFiles } from '../tracking/run-files.js';
 import { MlflowClient } from '../tracking/mlflow-client.js';
 import { UserError, messages } from '../messages.js';
 
@@ -27,6 +28,11 @@ export interface ReportRun {
   history(key: string): Promise<Point[]>;
   /** An artifact's text, or null when the run has none by that path. */
   artifact(relativePath: string): Promise<string | null>;
+}
+
+/** One of the run's JSON files (../tracking/run-files.ts), or null when it has none or it is not JSON. */
+export async function readRunJson<K extends RunJsonFile>(run: ReportRun, file: K): Promise<RunJsonFiles[K] | null> {
+  return parseRunJson(file, await run.artifact(file));
 }
 
 export interface RunQuery {

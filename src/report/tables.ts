@@ -1,10 +1,10 @@
 /**
  * Paper tables from the aggregates: accuracy (mean ± std over seeds, in %) per method and
  * benchmark with the best non-oracle method of each column in bold, and the paired comparison
- * with `source`. Each as Markdown, LaTeX (booktabs) and HTML.
+ * with the lower bound (`source`). Each as Markdown, LaTeX (booktabs) and HTML.
  */
 import type { PairedRow, SummaryRow } from './aggregate.js';
-import { methodOrder } from './figures.js';
+import type { MethodRoles } from './roles.js';
 
 export interface Table {
   caption: string;
@@ -24,18 +24,20 @@ function column(r: { benchmark: string; setting: string }): string {
   return r.setting === '' ? r.benchmark : `${r.benchmark} (${r.setting})`;
 }
 
-export function accuracyTable(summary: readonly SummaryRow[]): Table {
+export function accuracyTable(summary: readonly SummaryRow[], roles: MethodRoles): Table {
   const columns = [...new Set(summary.map(column))].sort(natural);
-  const methods = methodOrder(summary.map((r) => r.method));
+  const methods = roles.order(summary.map((r) => r.method));
+  const isOracle = (m: string) => roles.of(m) === 'oracle';
   const cell = new Map(summary.map((r) => [`${r.method}\u0000${column(r)}`, r]));
   const best = new Map<string, number>();
   for (const c of columns) {
-    const means = summary.filter((r) => column(r) === c && r.method !== 'target').map((r) => Math.round(r.mean * 1000));
+    const means = summary.filter((r) => column(r) === c && !isOracle(r.method)).map((r) => Math.round(r.mean * 1000));
     if (means.length > 1) best.set(c, Math.max(...means));
   }
   const seeds = [...new Set(summary.map((r) => r.n))].sort((a, b) => a - b).join('/');
+  const oracles = methods.filter(isOracle);
   return {
-    caption: `Target test accuracy (%), mean ± standard deviation over ${seeds} seeds; best non-oracle method of each column in bold${methods.includes('target') ? '; target is the oracle (trained on labelled target data)' : ''}.`,
+    caption: `Target test accuracy (%), mean ± standard deviation over ${seeds} seeds; best non-oracle method of each column in bold${oracles.length > 0 ? `; ${oracles.join(', ')} ${oracles.length > 1 ? 'are the oracles' : 'is the oracle'} (trained on labelled target data)` : ''}.`,
     header: ['Method', ...columns],
     textColumns: 1,
     rows: methods.map((m) => [
@@ -43,14 +45,21 @@ export function accuracyTable(summary: readonly SummaryRow[]): Table {
       ...columns.map((c) => {
         const r = cell.get(`${m}\u0000${c}`);
         if (r == null) return { text: '–' };
-        return { text: r.n > 1 ? `${f2(r.mean)} ± ${f2(r.std)}` : f2(r.mean), bold: m !== 'target' && best.get(c) === Math.round(r.mean * 1000) };
+        return { text: r.n > 1 ? `${f2(r.mean)} ± ${f2(r.std)}` : f2(r.mean), bold: !isOracle(m) && best.get(c) === Math.round(r.mean * 1000) };
       }),
     ]),
   };
 }
 
-export function pairedTable(paired: readonly PairedRow[], baseline = 'source'): Table {
-  const sorted = [...paired].sort((a, b) => natural(column(a), column(b)) || methodOrder([a.method, b.method]).indexOf(a.method) - methodOrder([a.method, b.method]).indexOf(b.method));
+/** Benchmark column, then the lower bound first and the oracle last. */
+function byColumnAndMethod(roles: MethodRoles) {
+  return (a: { benchmark: string; setting: string; method: string }, b: { benchmark: string; setting: string; method: string }) =>
+    natural(column(a), column(b)) || roles.order([a.method, b.method]).indexOf(a.method) - roles.order([a.method, b.method]).indexOf(b.method);
+}
+
+export function pairedTable(paired: readonly PairedRow[], roles: MethodRoles): Table {
+  const baseline = roles.label('lower-bound');
+  const sorted = [...paired].sort(byColumnAndMethod(roles));
   const p = (x: number) => (Number.isNaN(x) ? '–' : x < 0.001 ? '<0.001' : x.toFixed(3));
   return {
     caption: `Paired comparison with ${baseline} over the same seeds: difference in target test accuracy (percentage points, mean ± std of the per-seed differences) and the two-sided paired t-test; bold: p < 0.05.`,
@@ -136,8 +145,8 @@ export interface SelectionRow {
 }
 
 /** The honest-selection gap: target accuracy of the checkpoint chosen by select.by vs chosen on labelled target val. */
-export function selectionTable(rows: readonly SelectionRow[]): Table {
-  const sorted = [...rows].sort((a, b) => natural(column(a), column(b)) || methodOrder([a.method, b.method]).indexOf(a.method) - methodOrder([a.method, b.method]).indexOf(b.method));
+export function selectionTable(rows: readonly SelectionRow[], roles: MethodRoles): Table {
+  const sorted = [...rows].sort(byColumnAndMethod(roles));
   return {
     caption:
       'Model selection without target labels: target test accuracy (%) of the checkpoint chosen by select.by, of the one chosen on a labelled target validation split (oracle; reference only), and the gap (oracle - selected, percentage points); means over seeds.',

@@ -3,6 +3,8 @@
  * HTML draw the same glyphs), sizes for a single column (3.3 in) or a double column (7 in) at
  * 72 px per inch, and the Okabe-Ito colour-blind-safe palette (yellow last: weak on white).
  */
+import type { Config } from 'vega-lite';
+
 export const FONT = 'Roboto';
 
 export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
@@ -11,7 +13,7 @@ export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '
 export const WIDTH = { single: 200, double: 440 } as const;
 export type Column = keyof typeof WIDTH;
 
-export function themeConfig(): Record<string, unknown> {
+export function themeConfig(): Config {
   return {
     font: FONT,
     background: 'white',

@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { MetricPoint, RunInfo, RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
+import { checkpointDir } from './run-files.js';
 
 const STATUS_CODE: Record<RunStatus, number> = { RUNNING: 1, FINISHED: 3, FAILED: 4, KILLED: 5 };
 const STATUS_NAME: Record<string, string> = { '1': 'RUNNING', '2': 'SCHEDULED', '3': 'FINISHED', '4': 'FAILED', '5': 'KILLED' };
@@ -165,6 +166,13 @@ export class FileStoreTracker implements Tracker {
       found.push({ runId: meta['run_id'] ?? path.basename(dir), status: STATUS_NAME[meta['status'] ?? '1'] ?? 'RUNNING', tags: runTags });
     }
     return found;
+  }
+
+  async checkpointOf(runId: string): Promise<string | null> {
+    const dir = this.runDirs().find((d) => path.basename(d) === runId);
+    if (dir == null) return null;
+    const folder = checkpointDir(path.join(dir, 'artifacts'));
+    return fs.existsSync(folder) ? folder : null;
   }
 
   async setRunStatus(runId: string, status: RunStatus): Promise<void> {

@@ -73,7 +73,7 @@ export class MlflowClient {
     this.backoffMs = options.backoffMs ?? 250;
   }
 
-  private async request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, raw?: Uint8Array, asText = false): Promise<T> {
+  private async request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, raw?: Uint8Array, kind: 'json' | 'text' | 'bytes' = 'json'): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.authorization != null) headers['Authorization'] = this.authorization;
     if (raw == null && body !== undefined) headers['Content-Type'] = 'application/json';
@@ -93,8 +93,9 @@ export class MlflowClient {
         continue;
       }
       if (response.ok) {
+        if (kind === 'bytes') return new Uint8Array(await response.arrayBuffer()) as T;
         const text = await response.text();
-        if (asText) return text as T;
+        if (kind === 'text') return text as T;
         return (text === '' ? {} : JSON.parse(text)) as T;
       }
       const text = await response.text();
@@ -221,12 +222,21 @@ export class MlflowClient {
 
   /** The text of one artifact of a run (through the artifact proxy), or null when the run has no such file. */
   async downloadArtifact(artifactUri: string, relativePath: string): Promise<string | null> {
+    return this.fetchArtifact<string>(artifactUri, relativePath, 'text');
+  }
+
+  /** The bytes of one artifact of a run, or null when the run has no such file. */
+  async downloadArtifactBytes(artifactUri: string, relativePath: string): Promise<Uint8Array | null> {
+    return this.fetchArtifact<Uint8Array>(artifactUri, relativePath, 'bytes');
+  }
+
+  private async fetchArtifact<T>(artifactUri: string, relativePath: string, kind: 'text' | 'bytes'): Promise<T | null> {
     const prefix = 'mlflow-artifacts:';
     if (!artifactUri.startsWith(prefix)) throw new MlflowError(`artifact root ${artifactUri} is not served by the tracking server (start it with --serve-artifacts)`);
     const root = artifactUri.slice(prefix.length).replace(/^\/+/, '');
     const path = [...root.split('/'), ...relativePath.split('/')].map(encodeURIComponent).join('/');
     try {
-      return await this.request<string>('GET', `/api/2.0/mlflow-artifacts/artifacts/${path}`, undefined, undefined, true);
+      return await this.request<T>('GET', `/api/2.0/mlflow-artifacts/artifacts/${path}`, undefined, undefined, kind);
     } catch (error) {
       if (error instanceof MlflowError && error.status === 404) return null;
       throw error;

@@ -1,5 +1,5 @@
 /**
- * Tracking URI precedence (DESIGN.md section 2): --set > the experiment file >
+ * Tracking URI precedence (README, "Tracking"): --set > the experiment file >
  * MLFLOW_TRACKING_URI > file:./mlruns. The experiment name: tracking.experiment >
  * MLFLOW_EXPERIMENT_NAME > the experiment's `name`.
  */

@@ -13,12 +13,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MlflowClient, type MlflowKeyValue, type MlflowMetric } from './mlflow-client.js';
+import { MlflowClient, MlflowError, type MlflowKeyValue, type MlflowMetric } from './mlflow-client.js';
 import type { RunInfo, RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
 import { checkKey, FileStoreTracker, listFiles } from './file-store.js';
+import { RUN_FILES } from './run-files.js';
 
 const FLUSH_INTERVAL_MS = 3000;
-/** Where runs go while the server is unreachable (DESIGN.md: the offline store ./mlruns). */
+/** Where runs go while the server is unreachable (README, "Tracking": the offline store ./mlruns). */
 export const OFFLINE_STORE = 'file:./mlruns';
 
 export class MlflowServerTracker implements Tracker {
@@ -42,6 +43,38 @@ export class MlflowServerTracker implements Tracker {
       .join(' and ');
     const runs = await this.client.searchRuns([found.experiment_id], filter, 100_000);
     return runs.map((r) => ({ runId: r.info.run_id, status: r.info.status, tags: Object.fromEntries((r.data.tags ?? []).map((t) => [t.key, t.value])) }));
+  }
+
+  async checkpointOf(runId: string): Promise<string | null> {
+    let artifactUri: string;
+    try {
+      artifactUri = (await this.client.getRun(runId)).info.artifact_uri;
+    } catch (error) {
+      if (error instanceof MlflowError && error.status === 404) return null;
+      throw error;
+    }
+    // Downloaded once into the staging folder, under the run's id (a finished run's files never change).
+    const local = path.join(this.stagingRoot, runId, 'artifacts', RUN_FILES.checkpoint);
+    if (fs.existsSync(local)) return local;
+    const files: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await this.client.listArtifacts(runId, dir)) {
+        if (entry.is_dir) await walk(entry.path);
+        else files.push(entry.path);
+      }
+    };
+    await walk(RUN_FILES.checkpoint);
+    if (files.length === 0) return null;
+    const partial = `${local}.partial-${process.pid}`;
+    for (const file of files) {
+      const bytes = await this.client.downloadArtifactBytes(artifactUri, file);
+      if (bytes == null) return null;
+      const target = path.join(partial, ...file.split('/').slice(1));
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, bytes);
+    }
+    fs.renameSync(partial, local);
+    return local;
   }
 
   async setRunStatus(runId: string, status: RunStatus): Promise<void> {

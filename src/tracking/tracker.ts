@@ -42,4 +42,9 @@ export interface Tracker {
   findRuns(experiment: string, tags: Record<string, string>): Promise<RunInfo[]>;
   /** Sets a run's status (and end time unless RUNNING): a resumed sweep reopens its parent, closes killed children. */
   setRunStatus(runId: string, status: RunStatus): Promise<void>;
+  /**
+   * A local folder holding the checkpoint of run `runId` (its `checkpoint/` artifacts), or null
+   * when this store has no such run or the run saved none. A server's checkpoint is downloaded first.
+   */
+  checkpointOf(runId: string): Promise<string | null>;
 }

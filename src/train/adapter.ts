@@ -1,5 +1,10 @@
 /**
- * The strategy contract. A strategy (adapters/*.ts) declares which batches it needs and returns a
+ * The strategy contract. Naming: users choose a *strategy* (the word of the CLI, the experiment
+ * file's `adapter.name` values, the README and every message); code calls the same thing an
+ * *adapter* (this module, adapters/*.ts, AdapterFactory), as pytorch-adapt does. Nothing else is
+ * meant by either word.
+ *
+ * A strategy (adapters/*.ts) declares which batches it needs and returns a
  * named record of scalar loss terms; the loop weights, sums, minimises and logs every term without
  * knowing the strategy. A strategy never sees the tracker.
  */
@@ -8,6 +13,8 @@ import type { z } from 'zod';
 import type { Batch } from '../data/batches.js';
 import type { Backbone } from '../models/backbones.js';
 import { crossEntropy } from '../losses/classification.js';
+import { describeIssue } from '../config/load.js';
+import { UserError, messages } from '../messages.js';
 
 export interface TrainBatch {
   /** Labelled source images. */
@@ -98,16 +105,65 @@ export interface AdapterContext {
   pretrained?: boolean;
 }
 
-/** What an adapter file exports: its name, its options schema and a constructor. */
-export interface AdapterFactory<Options = unknown> {
+/**
+ * What an adapter file exports. "Adapter" is the code's word for what users call a strategy
+ * (`adapter:` in the experiment file, `dalab.adapter` tag): the same thing.
+ * The factory parses its own options, so the container binds every strategy under one type.
+ */
+export interface AdapterFactory {
   readonly name: string;
+  /** baseline | fine-tuning | alignment | split networks | distillation (logged as `dalab.family`). */
   readonly family: string;
   readonly description: string;
   /** What the strategy's instances need (checked before any data is loaded). */
   readonly needs: AdapterNeeds;
-  /** Validates `adapter:` minus `name` (strict: unknown keys are errors). */
+  /**
+   * Parses `adapter:` minus `name` (strict: unknown keys are errors; a key renamed in an earlier
+   * version names its new key) and returns the strategy bound to the parsed options.
+   * Throws a UserError naming the field (`origin: adapter.KEY: ...`).
+   */
+  configure(raw: Record<string, unknown>, origin: string): ConfiguredAdapter;
+}
+
+/** A strategy with parsed options, ready to be built once the backbone exists. */
+export interface ConfiguredAdapter {
+  readonly factory: AdapterFactory;
+  create(context: AdapterContext): Adapter;
+}
+
+export interface AdapterDefinition<Options> {
+  readonly name: string;
+  readonly family: string;
+  readonly description: string;
+  readonly needs: AdapterNeeds;
+  /** Validates `adapter:` minus `name`. */
   readonly options: z.ZodType<Options>;
+  /** Option keys renamed since an earlier version: old key -> new key. */
+  readonly renamed?: Readonly<Record<string, string>>;
   create(context: AdapterContext, options: Options): Adapter;
+}
+
+/** An AdapterFactory from a strategy's definition: the options' type stays inside the strategy's file. */
+export function defineAdapter<Options>(definition: AdapterDefinition<Options>): AdapterFactory {
+  const factory: AdapterFactory = {
+    name: definition.name,
+    family: definition.family,
+    description: definition.description,
+    needs: definition.needs,
+    configure(raw, origin) {
+      for (const [old, renamed] of Object.entries(definition.renamed ?? {})) {
+        if (old in raw) throw new UserError(messages.renamedKey(origin, `adapter.${old}`, `adapter.${renamed}`, definition.name));
+      }
+      const parsed = definition.options.safeParse(raw);
+      if (!parsed.success) {
+        const { field, detail } = describeIssue(parsed.error.issues[0]!, definition.options, ['adapter']);
+        throw new UserError(messages.configField(origin, field, `${detail} for strategy '${definition.name}'`));
+      }
+      const options = parsed.data;
+      return { factory, create: (context) => definition.create(context, options) };
+    },
+  };
+  return factory;
 }
 
 export function variablesOf(model: tf.LayersModel): tf.Variable[] {

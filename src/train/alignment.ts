@@ -8,7 +8,7 @@ import { UserError, messages } from '../messages.js';
 import { layerOutputModel, type Backbone } from '../models/backbones.js';
 import { ClassifierAdapter, type AdapterContext, type AdapterNeeds, type LossTerms, type TrainBatch } from './adapter.js';
 import { crossEntropy } from '../losses/classification.js';
-import { grlSchedule } from '../losses/domain.js';
+import { sigmoidRamp } from '../losses/domain.js';
 
 export const alignedLayersSchema = z
   .array(z.union([z.string(), z.object({ name: z.string(), weight: z.number().nonnegative().default(1) }).strict()]))
@@ -117,6 +117,6 @@ export abstract class LayerAlignmentAdapter<O extends AlignmentOptions> extends 
   }
 
   override weights(progress: number): Record<string, number> {
-    return { [this.term]: this.options.weight * (this.options.rampUp ? grlSchedule(progress) : 1) };
+    return { [this.term]: this.options.weight * (this.options.rampUp ? sigmoidRamp(progress) : 1) };
   }
 }

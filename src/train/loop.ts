@@ -13,11 +13,11 @@ import type { DomainSplits, TargetSplits } from '../data/splits.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { Adapter } from './adapter.js';
 import { evaluate, predictProbabilities, type Evaluation } from './evaluate.js';
-import { validatorScores } from './validators.js';
+import { EMPTY_SELECTION, updateSelection, type SelectionState, type Validator } from './validators/validator.js';
 import { subset } from '../data/types.js';
 import seedrandom from 'seedrandom';
 import { Stepper } from './step.js';
-import { snapshot, restore } from './checkpoint.js';
+import { snapshot, restore } from '../models/checkpoint.js';
 
 export interface LoopObserver {
   /** Per-step loss terms, read in batches of `logEvery` steps. */
@@ -57,13 +57,16 @@ export function defaultEvalEvery(steps: number): number {
   return Math.max(1, Math.round(steps / 5));
 }
 
-export async function runLoop(
-  config: ExperimentConfig,
-  adapter: Adapter,
-  source: DomainSplits,
-  target: TargetSplits,
-  observer: LoopObserver = {},
-): Promise<LoopResult> {
+export interface LoopOptions {
+  observer?: LoopObserver;
+  /** Every validator (src/container.ts binds them): each logged one is scored at every evaluation, `select.by` selects. */
+  validators: readonly Validator[];
+}
+
+export async function runLoop(config: ExperimentConfig, adapter: Adapter, source: DomainSplits, target: TargetSplits, options: LoopOptions): Promise<LoopResult> {
+  const observer = options.observer ?? {};
+  const selector = options.validators.find((v) => v.name === config.select.by);
+  if (selector == null) throw new Error(`select.by: no validator '${config.select.by}' is bound`);
   const { logEvery } = config.train;
   const numClasses = Math.max(source.numClasses, target.numClasses);
   const phases = adapter.phases(config.train.steps);
@@ -100,10 +103,9 @@ export async function runLoop(
     pending.length = 0;
   };
 
-  // Selection state: explicit, so it can be checkpointed with the loop later.
-  const selectBy = config.select.by;
-  let best: { step: number; score: number; metrics: Record<string, number>; weights: tf.Tensor[] | null } | null = null;
-  let oracle: { score: number; targetTestAcc: number } | null = null;
+  // Model selection: a plain value; the selected checkpoint's weights are kept beside it.
+  let selection: SelectionState = EMPTY_SELECTION;
+  let selectedWeights: tf.Tensor[] | null = null;
   let last: Record<string, number> = {};
   let lastTargetEval: Evaluation | null = null;
 
@@ -113,7 +115,7 @@ export async function runLoop(
 
   const evaluateAll = async (step: number) => {
     const predict = (x: tf.Tensor4D) => adapter.predict(x);
-    const scores = validatorScores(await predictProbabilities(predict, unlabelled, numClasses), unlabelled.count, numClasses);
+    const targetPool = { probs: await predictProbabilities(predict, unlabelled, numClasses), n: unlabelled.count, k: numClasses };
     const sourceVal = await evaluate(predict, source.val, numClasses);
     const sourceTest = await evaluate(predict, source.test, numClasses);
     const targetVal = await evaluate(predict, target.val, numClasses);
@@ -125,23 +127,21 @@ export async function runLoop(
       target_val_acc: targetVal.accuracy,
       target_test_acc: targetTest.accuracy,
       target_test_ece: targetTest.ece,
-      'select/source-val': sourceVal.accuracy,
-      'select/entropy': scores.entropy,
-      'select/im': scores.im,
-      'select/snd': scores.snd,
     };
+    const inputs = { step, targetPool, sourceVal, targetVal };
+    for (const v of options.validators) if (v.logged) metrics[`select/${v.name}`] = v.score(inputs);
     targetTest.perClass.forEach((acc, k) => (metrics[`target_test_acc/class_${k}`] = acc));
     observer.onEvaluation?.(step, metrics);
     last = metrics;
 
-    const score = selectBy === 'last' ? step : selectBy === 'oracle' ? targetVal.accuracy : metrics[`select/${selectBy}`]!;
-    if (best == null || score > best.score) {
-      if (best?.weights != null) tf.dispose(best.weights);
+    const update = updateSelection(selection, { step, score: selector.score(inputs), metrics, targetValAcc: targetVal.accuracy, targetTestAcc: targetTest.accuracy });
+    selection = update.state;
+    if (update.improved) {
+      if (selectedWeights != null) tf.dispose(selectedWeights);
       // The last evaluation needs no copy: those weights are the final ones anyway.
       const isFinal = step === totalSteps;
-      best = { step, score, metrics, weights: isFinal || selectBy === 'last' ? null : snapshot(allWeights()) };
+      selectedWeights = isFinal || selector.name === 'last' ? null : snapshot(allWeights());
     }
-    if (oracle == null || targetVal.accuracy > oracle.score) oracle = { score: targetVal.accuracy, targetTestAcc: targetTest.accuracy };
     observer.onStep?.(step, { loss: lastLoss, targetAcc: targetTest.accuracy, sourceAcc: sourceTest.accuracy });
   };
 
@@ -171,20 +171,20 @@ export async function runLoop(
     stepper.dispose();
     offset += phase.steps;
   }
-  if (best == null) await evaluateAll(totalSteps);
+  if (selection.best == null) await evaluateAll(totalSteps);
 
-  const chosen = best!;
+  const chosen = selection.best!;
   // The models end with the selected checkpoint's weights (what gets saved).
-  if (chosen.weights != null) {
-    restore(allWeights(), chosen.weights);
-    tf.dispose(chosen.weights);
+  if (selectedWeights != null) {
+    restore(allWeights(), selectedWeights);
+    tf.dispose(selectedWeights);
   }
   return {
     last,
     selected: chosen.metrics,
     selectedStep: chosen.step,
     totalSteps,
-    oracleTargetTestAcc: (oracle as { targetTestAcc: number } | null)?.targetTestAcc ?? NaN,
+    oracleTargetTestAcc: selection.oracle?.targetTestAcc ?? NaN,
     targetTestEvaluation: lastTargetEval!,
   };
 }

@@ -150,8 +150,12 @@ export class Stepper {
   }
 }
 
-/** The last (adaptation) phase of a strategy, begun: what `dalab bench` and the leak tests step. */
-export function mainPhase(adapter: import('./adapter.js').Adapter, train: TrainConfig): TrainingPhase {
+/**
+ * Calls begin() on every phase of a strategy, in order, without training any (a teacher copied from
+ * untrained weights, heads swapped, layers frozen) and returns the last (adaptation) phase: what
+ * `dalab bench` and the leak tests step.
+ */
+export function beginPhasesTakeLast(adapter: import('./adapter.js').Adapter, train: TrainConfig): TrainingPhase {
   const phases = adapter.phases(train.steps);
   for (const p of phases) p.begin?.();
   return phases[phases.length - 1]!;

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { probeBackends, useBackend as switchBackend } from '../../src/backend/backends.js';
 import { digitnet } from '../../src/models/backbones.js';
 import { sourceAdapter } from '../../adapters/source.js';
-import { Stepper, mainPhase } from '../../src/train/step.js';
+import { Stepper, beginPhasesTakeLast } from '../../src/train/step.js';
 import { trainSchema } from '../../src/config/schema.js';
 import type { ImageSet } from '../../src/data/types.js';
 
@@ -24,9 +24,9 @@ function digits(count: number, seed: number): ImageSet {
 async function oneStepLoss(backend: 'cpu' | 'tensorflow'): Promise<{ first: number; second: number }> {
   await switchBackend(backend);
   const backbone = digitnet.build({ input: [28, 28, 1], numClasses: 10, seed: 5 });
-  const adapter = sourceAdapter.create({ backbone, numClasses: 10, targetLabels: 0, seed: 5 }, {});
+  const adapter = sourceAdapter.configure({}, 'test').create({ backbone, numClasses: 10, targetLabels: 0, seed: 5 });
   const train = trainSchema.parse({ steps: 2, batchSize: 16, seed: 5 });
-  const stepper = new Stepper(train, mainPhase(adapter, train), { source: digits(64, 1), targetPool: digits(64, 2), targetLabelled: digits(0, 3) }, 10);
+  const stepper = new Stepper(train, beginPhasesTakeLast(adapter, train), { source: digits(64, 1), targetPool: digits(64, 2), targetLabelled: digits(0, 3) }, 10);
   const losses: number[] = [];
   for (const s of [1, 2]) {
     const { total, terms, monitors } = stepper.step(s);

@@ -1,6 +1,5 @@
 import test from 'ava';
 import { expandSweep } from '../../src/config/sweep.js';
-import { summarise } from '../../src/report/summary.js';
 
 test('sweep axes expand to every combination; map values merge, another strategy starts afresh', (t) => {
   const points = expandSweep({
@@ -38,18 +37,4 @@ test('a list of grids: the combinations of each in turn, a repeated combination 
   const describe = (p: (typeof points)[number]) => `${(p.raw['adapter'] as { name: string }).name}/${(p.raw['target'] as { labels: number }).labels}/${(p.raw['train'] as { seed: number }).seed}`;
   t.deepEqual(points.map(describe), ['source/0/0', 'source/0/1', 'dann/0/0', 'dann/0/1', 'joint/10/0', 'joint/10/1']);
   t.deepEqual(points[4]!.overrides, { adapter: { name: 'joint' }, 'target.labels': 10, 'train.seed': 0 });
-});
-
-test('summary: mean, sample std and the paired difference to source over common seeds (by hand)', (t) => {
-  const run = (adapter: string, seed: number, acc: number) => ({ adapter, seed, group: '', metrics: { target_test_acc: acc } });
-  const rows = summarise([run('source', 0, 0.5), run('source', 1, 0.6), run('source', 2, 0.7), run('dann', 0, 0.6), run('dann', 1, 0.6), run('dann', 2, 0.9)]);
-  const source = rows.find((r) => r.adapter === 'source')!;
-  const dann = rows.find((r) => r.adapter === 'dann')!;
-  t.true(Math.abs(source.mean - 0.6) < 1e-12);
-  t.true(Math.abs(source.std - 0.1) < 1e-12);
-  // Differences 0.1, 0.0, 0.2: mean 0.1, sample std 0.1.
-  t.true(Math.abs(dann.diffMean! - 0.1) < 1e-12);
-  t.true(Math.abs(dann.diffStd! - 0.1) < 1e-12);
-  t.is(dann.diffN, 3);
-  t.is(source.diffMean, undefined);
 });

@@ -191,7 +191,7 @@ test('dalab data import checks files like a download; the dataset then loads by 
 });
 
 test('task shift: classes keep a subset (numbered by position), relabel parity or by a map', async (t) => {
-  const { loadDataset } = await import('../../src/data/datasets.js');
+  const { loadDataset } = await import('../helpers.js');
   const { applyTask } = await import('../../src/data/task.js');
   const mnist = loadDataset('mnist-10k', 'target.dataset');
   const count = (labels: Int32Array, v: number) => labels.filter((l) => l === v).length;

@@ -1,6 +1,6 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { loadDataset } from '../../src/data/datasets.js';
+import { loadDataset } from '../helpers.js';
 import { makeSplits, normalizeDomain } from '../../src/data/splits.js';
 import { sequentialBatches, BatchStream } from '../../src/data/batches.js';
 import { toFloats } from '../../src/data/types.js';

@@ -6,6 +6,7 @@ import { writeStore } from './store.js';
 import { loadRuns } from '../../src/report/runs.js';
 import { pairedVsSource, runRows, summarise, withSourceAcrossLabels } from '../../src/report/aggregate.js';
 import { accuracyTable, pairedTable, toLatex, toMarkdown } from '../../src/report/tables.js';
+import { MethodRoles } from '../../src/report/roles.js';
 
 const close = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) < tol;
 
@@ -53,10 +54,10 @@ test('mean, std, 95% CI and the paired t-test equal the values computed by hand'
   t.true(close(paired!.t, tStat, 1e-6));
   t.true(close(paired!.p, 1 - tStat / Math.sqrt(tStat * tStat + 2), 1e-9));
 
-  const md = toMarkdown(accuracyTable(summary));
+  const md = toMarkdown(accuracyTable(summary, new MethodRoles(rows)));
   t.regex(md, /\| source \| 62\.0 ± 2\.0 \|/);
   t.regex(md, /\| dann \| \*\*67\.0 ± 2\.6\*\* \|/);
-  const tex = toLatex(pairedTable(pairedVsSource(rows)), 'paired');
+  const tex = toLatex(pairedTable(pairedVsSource(rows), new MethodRoles(rows)), 'paired');
   t.regex(tex, /\\toprule/);
   t.regex(tex, /dann & \\textbf\{\+5\.0 \$\\pm\$ 1\.0\} & 3 & 8\.66 & 0\.013 \\\\/);
 });

@@ -1,12 +1,23 @@
 /**
  * Offline stores for the report tests, written by dalab's own FileStoreTracker in MLflow's
- * file-store layout (the real format `dalab run` writes), with hand-chosen values.
+ * file-store layout (the real format `dalab run` writes) and the run files of
+ * src/tracking/run-files.ts, with hand-chosen values.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import seedrandom from 'seedrandom';
 import { FileStoreTracker } from '../../src/tracking/file-store.js';
+import { RUN_TAGS, writeRunJson, type FeatureSnapshotFile } from '../../src/tracking/run-files.js';
 import type { RunStatus } from '../../src/tracking/tracker.js';
+import type { TargetLabelUse } from '../../src/train/adapter.js';
+
+/** What the strategies the fixtures use declare (adapters/*.ts), logged as dalab.family and dalab.target_labels. */
+const STRATEGIES: Record<string, { family: string; targetLabels: TargetLabelUse }> = {
+  source: { family: 'baseline', targetLabels: 'never' },
+  target: { family: 'baseline', targetLabels: 'oracle' },
+  joint: { family: 'baseline', targetLabels: 'required' },
+  finetune: { family: 'fine-tuning', targetLabels: 'required' },
+  dann: { family: 'alignment', targetLabels: 'optional' },
+  mmd: { family: 'alignment', targetLabels: 'optional' },
+};
 
 export interface FixtureRun {
   adapter: string;
@@ -20,6 +31,17 @@ export interface FixtureRun {
   /** target_test_acc at steps 100, 200, 300 (default: a ramp to acc). */
   curve?: number[];
   artifacts?: boolean;
+  /** A run of a dalab before dalab.family and dalab.target_labels were logged: no such tags. */
+  legacy?: boolean;
+  /** The strategy's tags, for a strategy STRATEGIES does not list. */
+  strategy?: { family: string; targetLabels: TargetLabelUse };
+}
+
+function strategyTags(r: FixtureRun): Record<string, string> {
+  if (r.legacy) return {};
+  const s = r.strategy ?? STRATEGIES[r.adapter];
+  if (s == null) throw new Error(`fixture strategy '${r.adapter}': give its family and target-label use`);
+  return { [RUN_TAGS.family]: s.family, [RUN_TAGS.targetLabels]: s.targetLabels };
 }
 
 export async function writeStore(root: string, experiment: string, runs: FixtureRun[]): Promise<string[]> {
@@ -30,7 +52,7 @@ export async function writeStore(root: string, experiment: string, runs: Fixture
       experiment,
       runName: `${experiment}-${r.adapter}-s${r.seed}`,
       ...(r.parentRunId != null ? { parentRunId: r.parentRunId } : {}),
-      tags: { 'dalab.adapter': r.adapter, 'dalab.benchmark': 'synth-digits->mnist-10k', 'dalab.seed': String(r.seed) },
+      tags: { 'dalab.adapter': r.adapter, 'dalab.benchmark': 'synth-digits->mnist-10k', 'dalab.seed': String(r.seed), ...strategyTags(r) },
     });
     run.logParams({
       name: experiment,
@@ -59,13 +81,10 @@ function writeArtifacts(dir: string, seed: string, acc: number): void {
     const labels = Array.from({ length: n }, (_, i) => i % 10);
     return { labels, features: labels.map((k) => Array.from({ length: 6 }, (_, d) => (d === k % 6 ? 3 : 0) + shift + rng() * 0.5)) };
   };
-  fs.mkdirSync(path.join(dir, 'features'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'features', 'start.json'), JSON.stringify({ step: 0, layer: 'fc2', source: points(30, 0), target: points(30, 1) }));
-  fs.writeFileSync(path.join(dir, 'features', 'end.json'), JSON.stringify({ step: 300, layer: 'fc2', source: points(30, 0), target: points(30, 0.2) }));
-  fs.writeFileSync(
-    path.join(dir, 'domain_distance.json'),
-    JSON.stringify({ measure: 'mmd', sample: 200, layers: ['conv1', 'conv2', 'fc1', 'fc2'].map((layer, i) => ({ layer, start: 0.3 + 0.05 * i, end: 0.2 + 0.02 * i })) }),
-  );
+  const snapshot = (step: number, targetShift: number): FeatureSnapshotFile => ({ step, layer: 'fc2', source: points(30, 0), target: points(30, targetShift) });
+  writeRunJson(dir, 'features/start.json', snapshot(0, 1));
+  writeRunJson(dir, 'features/end.json', snapshot(300, 0.2));
+  writeRunJson(dir, 'domain_distance.json', { measure: 'mmd', sample: 200, layers: ['conv1', 'conv2', 'fc1', 'fc2'].map((layer, i) => ({ layer, start: 0.3 + 0.05 * i, end: 0.2 + 0.02 * i })) });
   const matrix = Array.from({ length: 10 }, (_, i) => Array.from({ length: 10 }, (_, j) => (i === j ? Math.round(20 * acc) : j === (i + 1) % 10 ? Math.round(20 * (1 - acc)) : 0)));
-  fs.writeFileSync(path.join(dir, 'confusion_matrix.json'), JSON.stringify({ rows: 'true class', columns: 'predicted class', step: 300, matrix }));
+  writeRunJson(dir, 'confusion_matrix.json', { rows: 'true class', columns: 'predicted class', step: 300, matrix });
 }

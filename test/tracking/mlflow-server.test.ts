@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import test from 'ava';
 import { MlflowClient } from '../../src/tracking/mlflow-client.js';
+import { MlflowServerTracker } from '../../src/tracking/server-tracker.js';
 import { dalab, tempDir, ROOT } from '../helpers.js';
 import { MlflowServer, mlflowRequired, SKIP_MESSAGE } from '../mlflow-server.js';
 import { writeStore } from '../report/store.js';
@@ -63,6 +64,21 @@ serverTest('a run tracked on a real MLflow server reads back: params, metric his
   t.false(everything.includes(secret));
   const staged = path.join(cwd, '.dalab', 'runs', summary.runId, 'artifacts');
   for (const file of ['quickstart.yaml', 'resolved-config.yaml', 'confusion_matrix.json']) t.false(fs.readFileSync(path.join(staged, file), 'utf8').includes(secret));
+
+  // The tracker answers "where is the checkpoint of run X" for a server too: downloaded through the artifact API.
+  const elsewhere = tempDir('dalab-staging-');
+  const folder = await new MlflowServerTracker(uri, elsewhere).checkpointOf(summary.runId);
+  t.is(folder, path.join(elsewhere, summary.runId, 'artifacts', 'checkpoint'));
+  for (const file of ['encoder/model.json', 'encoder/weights.bin', 'classifier/weights.bin']) t.deepEqual(fs.readFileSync(path.join(folder!, file)), fs.readFileSync(path.join(staged, 'checkpoint', file)), file);
+  t.is(await new MlflowServerTracker(uri, elsewhere).checkpointOf('0'.repeat(32)), null);
+  // ... so model.from takes a run id of the server: finetune starts from it in another folder.
+  const tuned = dalab(
+    ['run', path.join(ROOT, 'experiments/quickstart.yaml'), '--json', '--set', 'adapter.name=finetune', '--set', 'target.labels=5', '--set', `model.from=${summary.runId}`, '--set', 'source.dataset=mnist-10k', '--set', 'train.steps=10', '--set', `tracking.uri=${uri}`],
+    {},
+    tempDir('dalab-cwd-'),
+  );
+  t.is(tuned.status, 0, tuned.stderr);
+  t.is(JSON.parse(tuned.stdout.trim().split('\n').pop()!).status, 'FINISHED');
 });
 
 serverTest('kill the server mid-run: the run completes offline, sync delivers every metric step, a second sync adds nothing', async (t) => {

@@ -4,7 +4,7 @@ import { createContainer } from '../../src/container.js';
 import { ExperimentRunner } from '../../src/app/run-experiment.js';
 import { digitnet } from '../../src/models/backbones.js';
 import { alignableLayerNames, LayerTap, resolveLayers } from '../../src/train/alignment.js';
-import { Stepper, mainPhase } from '../../src/train/step.js';
+import { Stepper, beginPhasesTakeLast } from '../../src/train/step.js';
 import { trainSchema } from '../../src/config/schema.js';
 import { UserError } from '../../src/messages.js';
 import type { ImageSet } from '../../src/data/types.js';
@@ -56,9 +56,9 @@ test.serial('mmd, coral and dann on non-default layers: the step moves the weigh
   for (const c of cases) {
     const factory = factories.find((f) => f.name === c.name)!;
     const backbone = digitnet.build({ input: [28, 28, 1], numClasses: 10, seed: 0 });
-    const adapter = factory.create({ backbone, numClasses: 10, targetLabels: 0, seed: 0 }, factory.options.parse(c.options) as never);
+    const adapter = factory.configure(c.options, 'test').create({ backbone, numClasses: 10, targetLabels: 0, seed: 0 });
     const train = trainSchema.parse({ steps: 30, batchSize: 8, seed: 0 });
-    const stepper = new Stepper(train, mainPhase(adapter, train), { source: images(40, 0), targetPool: images(40, 5), targetLabelled: images(0, 0) }, 10);
+    const stepper = new Stepper(train, beginPhasesTakeLast(adapter, train), { source: images(40, 0), targetPool: images(40, 5), targetLabelled: images(0, 0) }, 10);
     const before = backbone.encoder.getLayer('conv1').getWeights()[0]!.dataSync().slice();
     const counts: number[] = [];
     for (let s = 1; s <= 30; s++) {

@@ -4,7 +4,7 @@ import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { createContainer } from '../../src/container.js';
 import { ExperimentRunner } from '../../src/app/run-experiment.js';
-import { fileLoadHandler } from '../../src/train/checkpoint.js';
+import { fileLoadHandler } from '../../src/models/checkpoint.js';
 import { encodeIdx } from '../../src/data/idx.js';
 import { loadMnist10k } from '../../src/data/mnist10k.js';
 import { subset } from '../../src/data/types.js';
@@ -32,19 +32,22 @@ test.serial('finetune from a run id: a new head for another class count, frozen 
   }
   const store = tempDir();
   const pre = await runner.run(
-    smallExperiment({ 'source.dataset': `idx:${folder}`, 'target.dataset': `idx:${folder}`, 'train.steps': 20, 'tracking.uri': `file:${store}` }),
+    await runner.prepare(smallExperiment({ 'source.dataset': `idx:${folder}`, 'target.dataset': `idx:${folder}`, 'train.steps': 20, 'tracking.uri': `file:${store}` }), 'test'),
     { backend: 'wasm', progress: silentProgress },
   );
   const before = await weightsOf(path.join(pre.outDir, 'checkpoint', 'encoder'));
 
   const tuned = await runner.run(
-    smallExperiment({
-      'target.labels': 5,
-      'adapter': { name: 'finetune', freeze: 2 },
-      'model.from': pre.runId,
-      'train.steps': 20,
-      'tracking.uri': `file:${store}`,
-    }),
+    await runner.prepare(
+      smallExperiment({
+        'target.labels': 5,
+        'adapter': { name: 'finetune', freeze: 2 },
+        'model.from': pre.runId,
+        'train.steps': 20,
+        'tracking.uri': `file:${store}`,
+      }),
+      'test',
+    ),
     { backend: 'wasm', progress: silentProgress },
   );
   t.is(tuned.status, 'FINISHED');
@@ -59,9 +62,16 @@ test.serial('finetune from a run id: a new head for another class count, frozen 
 test.serial('dsn saves a reconstruction grid and trains without NaN', async (t) => {
   await useBackend('wasm');
   const runner = createContainer().get(ExperimentRunner);
-  const summary = await runner.run(smallExperiment({ adapter: { name: 'dsn' }, 'train.steps': 10 }), { backend: 'wasm', progress: silentProgress });
+  const summary = await runner.run(await runner.prepare(smallExperiment({ adapter: { name: 'dsn' }, 'train.steps': 10 }), 'test'), { backend: 'wasm', progress: silentProgress });
   t.is(summary.status, 'FINISHED');
   const png = fs.readFileSync(path.join(summary.outDir, 'dsn_reconstructions.png'));
   t.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
-  t.false(Number.isNaN(summary.metrics['target_test_acc']));
+  // Every loss term finite at every step (a missing metric fails here too).
+  for (const term of ['cls', 'difference', 'reconstruction', 'similarity', 'total']) {
+    const values = fs.readFileSync(path.join(path.dirname(summary.outDir), 'metrics', 'loss', term), 'utf8').trim().split('\n').map((l) => Number(l.split(' ')[1]));
+    t.is(values.length, 10, term);
+    t.true(values.every(Number.isFinite), `${term}: ${values.join(' ')}`);
+  }
+  const acc = summary.metrics['target_test_acc'];
+  t.true(typeof acc === 'number' && acc >= 0 && acc <= 1, `target_test_acc ${acc}`);
 });

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createContainer } from '../../src/container.js';
 import { ExperimentRunner } from '../../src/app/run-experiment.js';
 import { digitnet } from '../../src/models/backbones.js';
-import { Stepper, mainPhase } from '../../src/train/step.js';
+import { Stepper, beginPhasesTakeLast } from '../../src/train/step.js';
 import { trainSchema } from '../../src/config/schema.js';
 import type { ImageSet } from '../../src/data/types.js';
 import { useBackend } from '../helpers.js';
@@ -20,9 +20,9 @@ test('every strategy: numTensors after 200 steps equals that after 20', async (t
   t.true(factories.length >= 3);
   for (const factory of factories) {
     const backbone = digitnet.build({ input: [28, 28, 1], numClasses: 10, seed: 0 });
-    const adapter = factory.create({ backbone, numClasses: 10, targetLabels: 2, seed: 0 }, factory.options.parse({}) as never);
+    const adapter = factory.configure({}, 'test').create({ backbone, numClasses: 10, targetLabels: 2, seed: 0 });
     const train = trainSchema.parse({ steps: 200, batchSize: 4, seed: 0 });
-    const stepper = new Stepper(train, mainPhase(adapter, train), { source: images(40), targetPool: images(40), targetLabelled: images(20) }, 10);
+    const stepper = new Stepper(train, beginPhasesTakeLast(adapter, train), { source: images(40), targetPool: images(40), targetLabelled: images(20) }, 10);
     const counts: number[] = [];
     for (let s = 1; s <= 200; s++) {
       const { total, terms, monitors } = stepper.step(s);

@@ -1,11 +1,11 @@
 import test from 'ava';
-import { entropyScore, imScore, sndScore, validatorScores } from '../../src/train/validators.js';
-import { runLoop } from '../../src/train/loop.js';
-import { loadDataset } from '../../src/data/datasets.js';
-import { makeSplits, makeTargetSplits } from '../../src/data/splits.js';
-import { digitnet } from '../../src/models/backbones.js';
-import { sourceAdapter } from '../../adapters/source.js';
-import { smallExperiment, useBackend } from '../helpers.js';
+import { entropyScore, imScore, sndScore } from '../../../src/train/validators/scores.js';
+import { EMPTY_SELECTION, updateSelection } from '../../../src/train/validators/validator.js';
+import { runLoop } from '../../../src/train/loop.js';
+import { makeSplits, makeTargetSplits } from '../../../src/data/splits.js';
+import { digitnet } from '../../../src/models/backbones.js';
+import { sourceAdapter } from '../../../adapters/source.js';
+import { smallExperiment, useBackend, loadDataset, validators } from '../../helpers.js';
 
 const close = (a: number, b: number) => Math.abs(a - b) < 1e-12;
 const h = (ps: number[]) => -ps.reduce((s, p) => s + (p > 0 ? p * Math.log(p) : 0), 0);
@@ -36,8 +36,9 @@ test('confident, diverse predictions score higher than uniform ones on every val
       uniform.push(1 / k);
     }
   }
-  const a = validatorScores(confident, n, k);
-  const b = validatorScores(uniform, n, k);
+  const scores = (probs: number[]) => ({ entropy: entropyScore(probs, n, k), im: imScore(probs, n, k), snd: sndScore(probs, n, k) });
+  const a = scores(confident);
+  const b = scores(uniform);
   t.true(a.entropy > b.entropy);
   t.true(a.im > b.im);
   // Identical (uniform) predictions make every neighbour equally similar: SND's maximum, ln(n - 1),
@@ -54,9 +55,9 @@ for (const by of ['entropy', 'im', 'snd'] as const) {
     const source = makeSplits(data, config.model.input);
     const target = makeTargetSplits(data, config.model.input, 0, 0);
     const backbone = digitnet.build({ input: config.model.input, numClasses: 10, seed: 0 });
-    const adapter = sourceAdapter.create({ backbone, numClasses: 10, targetLabels: 0, seed: 0 }, {});
+    const adapter = sourceAdapter.configure({}, 'test').create({ backbone, numClasses: 10, targetLabels: 0, seed: 0 });
     const evaluations: { step: number; metrics: Record<string, number> }[] = [];
-    const result = await runLoop(config, adapter, source, target, { onEvaluation: (step, metrics) => evaluations.push({ step, metrics }) });
+    const result = await runLoop(config, adapter, source, target, { validators, observer: { onEvaluation: (step, metrics) => evaluations.push({ step, metrics }) } });
     adapter.dispose();
     t.deepEqual(evaluations.map((e) => e.step), [10, 20, 30, 40]);
     for (const e of evaluations) for (const v of ['entropy', 'im', 'snd']) t.true(Number.isFinite(e.metrics[`select/${v}`]), `select/${v} at ${e.step}`);
@@ -66,3 +67,31 @@ for (const by of ['entropy', 'im', 'snd'] as const) {
     t.is(result.selected['target_test_acc'], best.metrics['target_test_acc']);
   });
 }
+
+test('validators are objects: only the oracle reads target labels; every bound name is unique', (t) => {
+  const names = validators.map((v) => v.name);
+  t.deepEqual([...names].sort(), ['entropy', 'im', 'last', 'oracle', 'snd', 'source-val']);
+  t.deepEqual(validators.filter((v) => v.readsTargetLabels).map((v) => v.name), ['oracle']);
+  const evaluation = (accuracy: number) => ({ accuracy, perClass: [], ece: 0, count: 1, confusion: [] });
+  const inputs = { step: 30, targetPool: { probs: [0.5, 0.5], n: 1, k: 2 }, sourceVal: evaluation(0.8), targetVal: evaluation(0.6) };
+  const score = (name: string) => validators.find((v) => v.name === name)!.score(inputs);
+  t.is(score('last'), 30);
+  t.is(score('source-val'), 0.8);
+  t.is(score('oracle'), 0.6);
+  t.true(Math.abs(score('entropy') + Math.LN2) < 1e-12);
+});
+
+test('selection state is a plain value: a better score replaces the best, a worse one keeps it; the oracle follows target val', (t) => {
+  let state = EMPTY_SELECTION;
+  const at = (step: number, score: number, targetValAcc: number) => {
+    const u = updateSelection(state, { step, score, metrics: { step }, targetValAcc, targetTestAcc: targetValAcc / 2 });
+    state = u.state;
+    return u.improved;
+  };
+  t.true(at(10, 0.5, 0.3));
+  t.false(at(20, 0.4, 0.9));
+  t.true(at(30, 0.6, 0.1));
+  t.deepEqual(state, { best: { step: 30, score: 0.6, metrics: { step: 30 } }, oracle: { score: 0.9, targetTestAcc: 0.45 } });
+  t.deepEqual(JSON.parse(JSON.stringify(state)), state, 'survives a JSON round trip (what a checkpoint would save)');
+  t.deepEqual(EMPTY_SELECTION, { best: null, oracle: null }, 'the empty state is never mutated');
+});

@@ -1,7 +1,7 @@
 /**
- * Unsupervised model-selection validators: scores of a checkpoint computed from its predictions on
- * unlabelled target images only (no target label is read). Higher is better for every score, so
- * selection takes the maximum. `probs` is [n, k] row-major softmax output.
+ * The scores of the unsupervised validators (entropy.ts, im.ts, snd.ts), computed from a
+ * checkpoint's predictions on unlabelled target images only (no target label is read). Higher is
+ * better for every score, so selection takes the maximum. `probs` is [n, k] row-major softmax output.
  *
  * - entropy: minus the mean prediction entropy, -1/n sum_i H(p_i) (Morerio et al., ICLR 2018:
  *   minimal-entropy correlation alignment, entropy as a validation criterion).
@@ -11,9 +11,6 @@
  *   s_ij = <p_i, p_j> / tau (tau = 0.05) with j != i, softmax over j, and the mean entropy of those
  *   rows; high when predictions form dense neighbourhoods.
  */
-export const VALIDATORS = ['entropy', 'im', 'snd'] as const;
-export type ValidatorName = (typeof VALIDATORS)[number];
-
 function rowEntropy(p: ArrayLike<number>, offset: number, k: number): number {
   let h = 0;
   for (let j = 0; j < k; j++) {
@@ -66,8 +63,4 @@ export function sndScore(probs: ArrayLike<number>, n: number, k: number, tau = 0
     total += h;
   }
   return total / n;
-}
-
-export function validatorScores(probs: ArrayLike<number>, n: number, k: number): Record<ValidatorName, number> {
-  return { entropy: entropyScore(probs, n, k), im: imScore(probs, n, k), snd: sndScore(probs, n, k) };
 }

@@ -1,0 +1,33 @@
+/** `dalab bench`: measured training and evaluation throughput per backend. */
+import { benchCommand, machineDescription } from '../../app/bench.js';
+import { formatBenchHeader, formatBenchRow, formatRatios } from '../format.js';
+import { printJson, type Cli } from '../context.js';
+
+export function registerBench(cli: Cli): void {
+  cli.program
+    .command('bench')
+    .description('measure training and evaluation throughput (images/s) per backend')
+    .option('--backends <list>', 'comma-separated backends to measure (default: every one that loads; --backend picks one)')
+    .option('--strategies <list>', 'comma-separated strategies', 'source,dann,mmd')
+    .option('--steps <n>', 'timed steps per case (cpu: a tenth)', (v) => Number.parseInt(v, 10), 30)
+    .option('--json', 'print one JSON object as the last stdout line')
+    .action(async (opts: { backends?: string; strategies: string; steps: number; json?: boolean }) => {
+      const machine = machineDescription();
+      const globalBackend = cli.backendFlag() ?? process.env['DALAB_BACKEND'];
+      let headerShown = false;
+      const results = await benchCommand(cli.runner(), {
+        ...(opts.backends != null ? { backends: opts.backends } : {}),
+        ...(globalBackend != null ? { globalBackend } : {}),
+        strategies: opts.strategies,
+        steps: opts.steps,
+        onResult: (r) => {
+          if (opts.json) return;
+          if (!headerShown) process.stdout.write(`machine: ${machine}\n${formatBenchHeader()}\n`);
+          headerShown = true;
+          process.stdout.write(formatBenchRow(r) + '\n');
+        },
+      });
+      if (opts.json) printJson({ machine, results });
+      else process.stdout.write(formatRatios(results));
+    });
+}
