@@ -72,12 +72,12 @@ export interface CliResult {
 }
 
 /** Runs `dalab ARGS` as a user would (the built CLI, a fresh process). */
-export function dalab(args: string[], env: Record<string, string> = {}, cwd = ROOT): CliResult {
+export function dalab(args: string[], env: Record<string, string> = {}, cwd = ROOT, timeoutMs = 240_000): CliResult {
   const result = spawnSync(process.execPath, [path.join(ROOT, 'bin/dalab.js'), ...args], {
     cwd,
     env: { ...process.env, DALAB_BACKEND: 'wasm', ...env },
     encoding: 'utf8',
-    timeout: 240_000,
+    timeout: timeoutMs,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

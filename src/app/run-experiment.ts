@@ -17,6 +17,7 @@ import { diagnostics, fixedSample } from '../train/diagnostics.js';
 import type { Tracker, TrackedRun } from '../tracking/tracker.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { configHash, flattenConfig } from '../config/load.js';
+import { benchmarkName, domainName } from '../config/names.js';
 import { UserError, messages } from '../messages.js';
 import { DatasetRegistry } from '../data/registry.js';
 import { applyTask } from '../data/task.js';
@@ -140,7 +141,7 @@ export class ExperimentRunner {
     const factory = prepared.adapter.factory;
     const { progress } = options;
 
-    progress.status(`loading ${config.source.dataset} -> ${config.target.dataset}`);
+    progress.status(`loading ${domainName(config.source)} -> ${domainName(config.target)}`);
     const sourceData = applyTask(this.datasets.load(config.source.dataset, 'source.dataset'), config.source, 'source');
     const targetData = applyTask(this.datasets.load(config.target.dataset, 'target.dataset'), config.target, 'target');
     const source = normalizeDomain(makeSplits(sourceData, config.model.input), config.model.normalize);
@@ -167,7 +168,7 @@ export class ExperimentRunner {
         // What the report reads to tell the lower bound (baseline, never) and the oracle (baseline, oracle).
         'dalab.family': factory.family,
         'dalab.target_labels': factory.needs.targetLabels,
-        'dalab.benchmark': `${config.source.dataset}->${config.target.dataset}`,
+        'dalab.benchmark': benchmarkName(config),
         'dalab.seed': String(config.train.seed),
         'dalab.backend': options.backend,
         'dalab.config_hash': configHash(config),
@@ -181,7 +182,9 @@ export class ExperimentRunner {
         'dalab.data.target_hash': `train:${fingerprint(target.train)} labelled:${fingerprint(target.labelled)} val:${fingerprint(target.val)} test:${fingerprint(target.test)}`,
       },
     });
-    const { sweep: _sweep, ...resolved } = config;
+    // The resolved config with the strategy's options as it parsed them (its defaults filled in).
+    const { sweep: _sweep, ...withoutSweep } = config;
+    const resolved = { ...withoutSweep, adapter: { ...withoutSweep.adapter, ...prepared.adapter.options, name: config.adapter.name } };
     // A tracking URI may carry credentials (https://user:token@host): never log them.
     if (resolved.tracking.uri != null) resolved.tracking = { ...resolved.tracking, uri: redactUri(resolved.tracking.uri) };
     run.logParams(flattenConfig(resolved));
@@ -217,7 +220,7 @@ export class ExperimentRunner {
     run: TrackedRun,
     progress: ProgressReporter,
   ): Promise<Record<string, number>> {
-    progress.start(adapter.phases(config.train.steps).reduce((n, p) => n + p.steps, 0), `${adapter.name} ${config.source.dataset} -> ${config.target.dataset}`);
+    progress.start(adapter.phases(config.train.steps).reduce((n, p) => n + p.steps, 0), `${adapter.name} ${domainName(config.source)} -> ${domainName(config.target)}`);
     const curve: { step: number; metrics: Record<string, number> }[] = [];
     const observer: LoopObserver = {
       onLosses: (step, terms) => {

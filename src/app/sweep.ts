@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
+import { benchmarkName } from '../config/names.js';
 import { readExperimentFile, parseSetArgument, setDotted, validateExperiment, flattenConfig, configHash } from '../config/load.js';
 import { expandSweep, type SweepPoint } from '../config/sweep.js';
 import type { RawConfig } from '../config/load.js';
@@ -281,7 +282,7 @@ export async function runSweep(runner: ExperimentRunner, sweep: PreparedSweep, b
       const { config } = points[r.index]!;
       const factory = runner.adapterFactories().find((f) => f.name === config.adapter.name);
       return {
-        benchmark: `${config.source.dataset}->${config.target.dataset}`,
+        benchmark: benchmarkName(config),
         setting: groupKey(r.overrides),
         settingSansLabels: groupKey(r.overrides, ['target.labels']),
         method: config.adapter.name,

@@ -9,6 +9,8 @@ const positiveInt = z.number().int().positive();
 export const domainSchema = z
   .object({
     dataset: z.string().min(1),
+    /** The name tables, figures and `dalab.benchmark` give the domain (default: the dataset's name; for idx:/folder: the folder's last path component). */
+    name: z.string().regex(/^(?!.*->)[^/\\]{1,60}$/, 'a short name: 1-60 characters, no slash and no "->"').optional(),
     /** Task shift: keep only these classes (labels become their index in this list unless relabelled). */
     classes: z.array(z.number().int().nonnegative()).min(2).optional(),
     /** Task shift: 'parity' (label % 2) or an explicit map from original label to new label. */

@@ -14,6 +14,7 @@
  */
 import * as aq from 'arquero';
 import type { ReportRun } from './runs.js';
+import { domainName, shortBenchmark } from '../config/names.js';
 import { runRole, type Role } from './roles.js';
 import { ci95HalfWidth, mean, pairedTTest, std, type PairedTest } from './stats.js';
 
@@ -52,6 +53,8 @@ export interface SummaryRow {
   ciLow: number;
   ciHigh: number;
   seeds: number[];
+  /** The per-seed values, in the order of `seeds`. */
+  values: number[];
 }
 
 export interface PairedRow extends PairedTest {
@@ -59,10 +62,12 @@ export interface PairedRow extends PairedTest {
   setting: string;
   method: string;
   seeds: number[];
+  /** Per seed (in the order of `seeds`): the method's value minus the lower bound's. */
+  diffs: number[];
 }
 
-/** Config keys that never make a setting: the seed, names and where runs are tracked. */
-const IGNORED = [/^train\.seed$/, /^name$/, /^tracking\./, /^sweep/];
+/** Config keys that never make a setting: the seed, names, the datasets (the benchmark names them) and where runs are tracked. */
+const IGNORED = [/^train\.seed$/, /^name$/, /^tracking\./, /^sweep/, /^(source|target)\.(dataset|name)$/];
 
 function variedKeys(runs: readonly ReportRun[], keep: (key: string) => boolean): string[] {
   const keys = new Set<string>();
@@ -76,8 +81,12 @@ function describe(params: Record<string, string>, keys: readonly string[], strip
   return keys.map((k) => `${k.startsWith(strip) ? k.slice(strip.length) : k}=${params[k] ?? '-'}`).join(', ');
 }
 
+/** The run's benchmark in display names (tags written before domain names existed are shortened). */
 function benchmarkOf(run: ReportRun): string {
-  return run.tags['dalab.benchmark'] ?? `${run.params['source.dataset'] ?? '?'}->${run.params['target.dataset'] ?? '?'}`;
+  const tag = run.tags['dalab.benchmark'];
+  if (tag != null) return shortBenchmark(tag);
+  const domain = (side: 'source' | 'target') => domainName({ dataset: run.params[`${side}.dataset`] ?? '?', name: run.params[`${side}.name`] });
+  return `${domain('source')}->${domain('target')}`;
 }
 
 /** One row per run; `metric` is a logged metric key (default `final/target_test_acc`). */
@@ -134,15 +143,19 @@ export function summariseBy<R extends ValueRow, K extends keyof R & string>(rows
     })
     .derive({ ciLow: (d: { mean: number; half: number }) => d.mean - d.half, ciHigh: (d: { mean: number; half: number }) => d.mean + d.half })
     .orderby(...groupBy)
-    .select(aq.not('values', 'half'));
-  return (table.objects() as (SummaryRow & Pick<R, K>)[]).map((row) => ({
-    ...row,
-    benchmark: row.benchmark ?? '',
-    setting: row.setting ?? '',
-    method: row.method ?? '',
-    adapter: row.adapter ?? '',
-    seeds: [...row.seeds].sort((a, b) => a - b),
-  }));
+    .select(aq.not('half'));
+  return (table.objects() as (SummaryRow & Pick<R, K>)[]).map((row) => {
+    const bySeed = row.seeds.map((seed, i) => ({ seed, value: row.values[i]! })).sort((a, b) => a.seed - b.seed);
+    return {
+      ...row,
+      benchmark: row.benchmark ?? '',
+      setting: row.setting ?? '',
+      method: row.method ?? '',
+      adapter: row.adapter ?? '',
+      seeds: bySeed.map((p) => p.seed),
+      values: bySeed.map((p) => p.value),
+    };
+  });
 }
 
 /**
@@ -198,6 +211,7 @@ export function pairedVsSource(rows: readonly ValueRow[]): PairedRow[] {
     setting: g.setting,
     method: g.method,
     seeds: g.seeds,
+    diffs: g.values.map((v, i) => v - g.baselines[i]!),
     ...pairedTTest(g.values, g.baselines),
   }));
 }

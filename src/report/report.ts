@@ -68,6 +68,30 @@ function selectionRows({ rows, runOf }: ReportContext): SelectionRow[] {
   return [...groups.values()].map(({ s, o, ...g }) => ({ ...g, n: s.length, selected: mean(s), oracle: mean(o) }));
 }
 
+/**
+ * Where the runs came from, as the report prints it: a file store inside the current folder by its
+ * relative path, one elsewhere by its last path component (a user's absolute path stays out of a
+ * report that is shared); a server without credentials.
+ */
+export function displayStore(from: string): string {
+  if (/^https?:\/\//.test(from)) {
+    try {
+      const url = new URL(from);
+      url.username = '';
+      url.password = '';
+      return url.toString().replace(/\/$/, '');
+    } catch {
+      return from.replace(/\/\/[^/@]*@/, '//');
+    }
+  }
+  const file = from.replace(/^file:(\/\/)?/, '');
+  const absolute = path.resolve(file);
+  const relative = path.relative(process.cwd(), absolute);
+  if (relative === '') return 'file:.';
+  if (!relative.startsWith('..') && !path.isAbsolute(relative)) return `file:./${relative.split(path.sep).join('/')}`;
+  return `file:…/${path.basename(absolute)}`;
+}
+
 export async function writeReport(options: ReportOptions): Promise<ReportResult> {
   const say = options.onProgress ?? (() => undefined);
   const metric = options.metric ?? 'final/target_test_acc';
@@ -113,13 +137,13 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   write('tables.md', `# Results\n\n${toMarkdown(accuracy)}\n${paired.length > 0 ? toMarkdown(pairedT) + '\n' : ''}${selection.length > 0 ? toMarkdown(selectionT) : ''}`);
   write('tables.tex', `${toLatex(accuracy, 'accuracy')}\n${paired.length > 0 ? toLatex(pairedT, 'paired') + '\n' : ''}${selection.length > 0 ? toLatex(selectionT, 'selection') : ''}`);
   write('runs.csv', aq.from(rows).select(...RUN_COLUMNS).toCSV());
-  const summaryTable = aq.from(summary.map((s) => ({ ...s, seeds: s.seeds.join(' ') })));
+  const summaryTable = aq.from(summary.map(({ values: _values, ...s }) => ({ ...s, seeds: s.seeds.join(' ') })));
   const pairedRows = paired.map((p) => ({ benchmark: p.benchmark, setting: p.setting, method: p.method, diff_vs_source: p.meanDiff, diff_std: p.stdDiff, pairs: p.n, t: p.t, p_value: p.p, test: p.test }));
   const keys = ['benchmark', 'setting', 'method'];
   write('summary.csv', (pairedRows.length > 0 ? summaryTable.join_left(aq.from(pairedRows), [keys, keys]) : summaryTable).toCSV());
 
   // 7. html
-  const intro = `${runs.length} runs from <code>${options.from.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</code>; metric <code>${metric}</code>; made by dalab ${DALAB_VERSION}.`;
+  const intro = `${runs.length} runs from <code>${displayStore(options.from).replace(/&/g, '&amp;').replace(/</g, '&lt;')}</code>; metric <code>${metric}</code>; made by dalab ${DALAB_VERSION}.`;
   write(
     'index.html',
     reportHtml({

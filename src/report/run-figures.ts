@@ -32,7 +32,7 @@ export async function writeRunFigures(artifactDir: string, run: RunFigureData): 
   const dir = path.join(artifactDir, RUN_FILES.figures);
   // One split per line, no roles among them (none is a method).
   const roles = new MethodRoles();
-  const points = run.curve.flatMap(({ step, metrics }) => SERIES.map(([key, name]) => ({ benchmark: '', setting: '', method: name, step, mean: metrics[key]!, ciLow: NaN, ciHigh: NaN, n: 1 })));
+  const points = run.curve.flatMap(({ step, metrics }) => SERIES.map(([key, name]) => ({ benchmark: '', setting: '', method: name, step, values: [metrics[key]!], seeds: [0] })));
   const curves = learningCurveFigure(points, 'single', roles, 'accuracy (%)', 'split');
   await writeFigure({ ...curves, name: 'learning_curve', spec: { ...curves.spec, title: { text: `Learning curve (${run.adapterName})`, subtitle: 'accuracy at each evaluation' } } }, dir);
   await writeFigure(confusionFigure(confusionCells(run.adapterName, run.confusion), `${run.adapterName}, step ${run.totalSteps}`, roles), dir);

@@ -5,6 +5,7 @@
  */
 import { pairedVsSource, summarise, type ValueRow } from './aggregate.js';
 import { MethodRoles } from './roles.js';
+import { percentText, signedPointsText } from './format.js';
 
 export function formatSweepTable(rows: readonly ValueRow[], metric = 'target_test_acc'): string {
   const key = (r: { benchmark: string; setting: string; method: string }) => `${r.benchmark}\u0000${r.setting}\u0000${r.method}`;
@@ -14,11 +15,11 @@ export function formatSweepTable(rows: readonly ValueRow[], metric = 'target_tes
   });
   const summary = summarise(rows).sort((a, b) => firstRun.get(key(a))! - firstRun.get(key(b))!);
   const paired = new Map(pairedVsSource(rows).map((p) => [key(p), p]));
-  const pct = (v: number) => (100 * v).toFixed(1);
+  const pct = percentText;
   const lines = [`| strategy | setting | n | ${metric} mean ± std (%) | paired diff. to ${new MethodRoles(rows).label('lower-bound')} (%) |`, '|---|---|---|---|---|'];
   for (const r of summary) {
     const p = paired.get(key(r));
-    const diff = p == null ? '—' : `${p.meanDiff >= 0 ? '+' : ''}${pct(p.meanDiff)} ± ${pct(p.stdDiff)} (n=${p.n})`;
+    const diff = p == null ? '—' : `${signedPointsText(p.meanDiff)} ± ${pct(p.stdDiff)} (n=${p.n})`;
     lines.push(`| ${r.method} | ${r.setting || '—'} | ${r.n} | ${pct(r.mean)} ± ${pct(r.std)} | ${diff} |`);
   }
   return lines.join('\n');

@@ -5,6 +5,7 @@
  */
 import type { PairedRow, SummaryRow } from './aggregate.js';
 import type { MethodRoles } from './roles.js';
+import { fixed, percentText, signedPointsText } from './format.js';
 
 export interface Table {
   caption: string;
@@ -18,35 +19,55 @@ export interface Table {
 /** Text order with numbers compared as numbers (labels=5 before labels=10). */
 const natural = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
-const f2 = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(1) : '–');
+const f2 = percentText;
 
 function column(r: { benchmark: string; setting: string }): string {
   return r.setting === '' ? r.benchmark : `${r.benchmark} (${r.setting})`;
 }
 
+/**
+ * Methods as rows, one column per benchmark (and setting); when the runs cover several benchmarks,
+ * a last column with each method's mean over the columns (only for a method present in every
+ * column). The best non-oracle entry of each column in bold (compared at the printed rounding).
+ */
 export function accuracyTable(summary: readonly SummaryRow[], roles: MethodRoles): Table {
   const columns = [...new Set(summary.map(column))].sort(natural);
   const methods = roles.order(summary.map((r) => r.method));
   const isOracle = (m: string) => roles.of(m) === 'oracle';
   const cell = new Map(summary.map((r) => [`${r.method}\u0000${column(r)}`, r]));
-  const best = new Map<string, number>();
-  for (const c of columns) {
-    const means = summary.filter((r) => column(r) === c && !isOracle(r.method)).map((r) => Math.round(r.mean * 1000));
-    if (means.length > 1) best.set(c, Math.max(...means));
+  const benchmarks = new Set(summary.map((r) => r.benchmark));
+  const meanColumn = benchmarks.size > 1 ? (columns.length === benchmarks.size ? 'Mean' : `Mean (${columns.length} columns)`) : null;
+  const meanOf = new Map<string, number>();
+  if (meanColumn != null) {
+    for (const m of methods) {
+      const means = columns.map((c) => cell.get(`${m}\u0000${c}`)?.mean);
+      if (means.every((x): x is number => x != null && Number.isFinite(x))) meanOf.set(m, means.reduce((a, b) => a + b, 0) / means.length);
+    }
   }
+  const printed = (x: number) => Number(f2(x));
+  const bestOf = (entries: { method: string; mean: number }[]) => {
+    const candidates = entries.filter((e) => !isOracle(e.method)).map((e) => printed(e.mean));
+    return candidates.length > 1 ? Math.max(...candidates) : undefined;
+  };
+  const best = new Map<string, number | undefined>(columns.map((c) => [c, bestOf(summary.filter((r) => column(r) === c))]));
+  const bestMean = bestOf([...meanOf].map(([method, mean]) => ({ method, mean })));
   const seeds = [...new Set(summary.map((r) => r.n))].sort((a, b) => a - b).join('/');
   const oracles = methods.filter(isOracle);
   return {
-    caption: `Target test accuracy (%), mean ± standard deviation over ${seeds} seeds; best non-oracle method of each column in bold${oracles.length > 0 ? `; ${oracles.join(', ')} ${oracles.length > 1 ? 'are the oracles' : 'is the oracle'} (trained on labelled target data)` : ''}.`,
-    header: ['Method', ...columns],
+    caption:
+      `Target test accuracy (%), mean ± standard deviation over ${seeds} seeds; best non-oracle method of each column in bold` +
+      `${meanColumn != null ? '; the last column is the mean over the columns before it (methods run in every column)' : ''}` +
+      `${oracles.length > 0 ? `; ${oracles.join(', ')} ${oracles.length > 1 ? 'are the oracles' : 'is the oracle'} (trained on labelled target data)` : ''}.`,
+    header: ['Method', ...columns, ...(meanColumn != null ? [meanColumn] : [])],
     textColumns: 1,
     rows: methods.map((m) => [
       { text: m },
       ...columns.map((c) => {
         const r = cell.get(`${m}\u0000${c}`);
         if (r == null) return { text: '–' };
-        return { text: r.n > 1 ? `${f2(r.mean)} ± ${f2(r.std)}` : f2(r.mean), bold: !isOracle(m) && best.get(c) === Math.round(r.mean * 1000) };
+        return { text: r.n > 1 ? `${f2(r.mean)} ± ${f2(r.std)}` : f2(r.mean), bold: !isOracle(m) && best.get(c) === printed(r.mean) };
       }),
+      ...(meanColumn != null ? [meanOf.has(m) ? { text: f2(meanOf.get(m)!), bold: !isOracle(m) && bestMean === printed(meanOf.get(m)!) } : { text: '–' }] : []),
     ]),
   };
 }
@@ -60,7 +81,7 @@ function byColumnAndMethod(roles: MethodRoles) {
 export function pairedTable(paired: readonly PairedRow[], roles: MethodRoles): Table {
   const baseline = roles.label('lower-bound');
   const sorted = [...paired].sort(byColumnAndMethod(roles));
-  const p = (x: number) => (Number.isNaN(x) ? '–' : x < 0.001 ? '<0.001' : x.toFixed(3));
+  const p = (x: number) => (Number.isNaN(x) ? '–' : x < 0.001 ? '<0.001' : fixed(x, 3));
   return {
     caption: `Paired comparison with ${baseline} over the same seeds: difference in target test accuracy (percentage points, mean ± std of the per-seed differences) and the two-sided paired t-test; bold: p < 0.05.`,
     header: ['Benchmark', 'Method', `Δ vs ${baseline} (pp)`, 'pairs', 't', 'p'],
@@ -68,9 +89,9 @@ export function pairedTable(paired: readonly PairedRow[], roles: MethodRoles): T
     rows: sorted.map((r) => [
       { text: column(r) },
       { text: r.method },
-      { text: `${r.meanDiff >= 0 ? '+' : ''}${f2(r.meanDiff)} ± ${f2(r.stdDiff)}`, bold: r.p < 0.05 },
+      { text: `${signedPointsText(r.meanDiff)} ± ${f2(r.stdDiff)}`, bold: r.p < 0.05 },
       { text: String(r.n) },
-      { text: Number.isFinite(r.t) ? r.t.toFixed(2) : String(r.t) },
+      { text: Number.isFinite(r.t) ? fixed(r.t, 2) : String(r.t) },
       { text: p(r.p) },
     ]),
   };
@@ -152,6 +173,6 @@ export function selectionTable(rows: readonly SelectionRow[], roles: MethodRoles
       'Model selection without target labels: target test accuracy (%) of the checkpoint chosen by select.by, of the one chosen on a labelled target validation split (oracle; reference only), and the gap (oracle - selected, percentage points); means over seeds.',
     header: ['Benchmark', 'Method', 'select.by', 'selected', 'oracle', 'gap (pp)', 'seeds'],
     textColumns: 3,
-    rows: sorted.map((r) => [{ text: column(r) }, { text: r.method }, { text: r.selectBy }, { text: f2(r.selected) }, { text: f2(r.oracle) }, { text: f2(r.oracle - r.selected) }, { text: String(r.n) }]),
+    rows: sorted.map((r) => [{ text: column(r) }, { text: r.method }, { text: r.selectBy }, { text: f2(r.selected) }, { text: f2(r.oracle) }, { text: signedPointsText(r.oracle - r.selected) }, { text: String(r.n) }]),
   };
 }

@@ -128,6 +128,8 @@ export interface AdapterFactory {
 /** A strategy with parsed options, ready to be built once the backbone exists. */
 export interface ConfiguredAdapter {
   readonly factory: AdapterFactory;
+  /** The strategy's options after its defaults (what the run logs as `adapter.*` params). */
+  readonly options: Readonly<Record<string, unknown>>;
   create(context: AdapterContext): Adapter;
 }
 
@@ -160,7 +162,8 @@ export function defineAdapter<Options>(definition: AdapterDefinition<Options>): 
         throw new UserError(messages.configField(origin, field, `${detail} for strategy '${definition.name}'`));
       }
       const options = parsed.data;
-      return { factory, create: (context) => definition.create(context, options) };
+      const resolved = typeof options === 'object' && options != null ? { ...(options as Record<string, unknown>) } : {};
+      return { factory, options: resolved, create: (context) => definition.create(context, options) };
     },
   };
   return factory;

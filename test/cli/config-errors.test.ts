@@ -26,6 +26,7 @@ const cases: { title: string; args: () => string[]; expect: RegExp }[] = [
   { title: 'renamed dsn option', args: () => ['run', quickstart, '--set', 'adapter={name: dsn, gamma: 0.1}'], expect: /adapter\.gamma: renamed to adapter\.similarityWeight for strategy 'dsn'/ },
   { title: 'renamed distill option', args: () => ['run', quickstart, '--set', 'adapter.rampUp=0.2'], expect: /adapter\.rampUp: renamed to adapter\.rampUpFraction for strategy 'distill'/ },
   { title: 'unknown validator', args: () => ['run', quickstart, '--set', 'select.by=accuracy'], expect: /select\.by: unknown validator 'accuracy' \(allowed: last, source-val, entropy, im, snd, oracle\)/ },
+  { title: 'domain name with a path', args: () => ['run', quickstart, '--set', 'target.name=data/scans'], expect: /quickstart\.yaml: target\.name: a short name: 1-60 characters, no slash and no "->"$/ },
   { title: 'unknown dataset', args: () => ['run', quickstart, '--set', 'target.dataset=cifar'], expect: /target\.dataset: unknown dataset 'cifar'/ },
   { title: 'joint without labels', args: () => ['run', quickstart, '--set', 'adapter.name=joint'], expect: /target\.labels: strategy 'joint' needs labelled target images/ },
   { title: 'finetune without labels', args: () => ['run', quickstart, '--set', 'adapter.name=finetune'], expect: /target\.labels: strategy 'finetune' needs labelled target images/ },

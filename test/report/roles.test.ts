@@ -59,7 +59,7 @@ test('a lower bound and an oracle with other names: pairing, order, bold and ref
   t.regex(toMarkdown(pairedTable(paired, roles)), /Δ vs erm \(pp\)/);
   const context = reportContext(runs, rows, { column: 'single', embedding: false, say: () => undefined });
   const spec = JSON.stringify(comparison.build(context.summary, context));
-  t.true(spec.includes(`"filter":"datum.method === 'erm'"`) && spec.includes(`"filter":"datum.method === 'labelled'"`));
+  t.true(spec.includes(`"filter":"datum.kind === 'mean' && datum.method === 'erm'"`) && spec.includes(`"filter":"datum.kind === 'mean' && datum.method === 'labelled'"`));
   t.true(spec.includes('dashed: erm only; dotted: labelled oracle'));
 });
 
@@ -119,7 +119,7 @@ test('legacy runs (no role tags) and tagged runs give the same report; the same 
 test('the registry keeps registration order and refuses a name twice', (t) => {
   t.deepEqual(
     FIGURE_KINDS.list().map((k) => k.name),
-    ['comparison', 'learning_curves', 'label_budget', 'freeze_depth', 'embedding', 'domain_distance', 'confusion_matrix'],
+    ['paired_difference', 'comparison', 'learning_curves', 'label_budget', 'freeze_depth', 'embedding', 'domain_distance', 'confusion_matrix'],
   );
   const registry = new FigureRegistry().register(comparison);
   const copy = { ...comparison, gather: () => drawn([]) };

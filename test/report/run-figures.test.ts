@@ -15,7 +15,7 @@ test("a run's own figures: learning curve and confusion matrix under figures/, a
   const lc = JSON.parse(fs.readFileSync(path.join(figures, 'learning_curve.vl.json'), 'utf8'));
   t.deepEqual(lc.title, { text: 'Learning curve (dann)', subtitle: 'accuracy at each evaluation' });
   t.is(lc.data.values.length, 6, 'three splits at two evaluations');
-  t.deepEqual(lc.data.values[0], { panel: '', method: 'target test', step: 100, n: 1, mean: 25, ciLow: 25, ciHigh: 25 });
+  t.deepEqual(lc.data.values[0], { kind: 'mean', panel: '', method: 'target test', step: 100, n: 1, mean: 25, low: 25, high: 25, interval: 'range' });
   const cm = JSON.parse(fs.readFileSync(path.join(figures, 'confusion_matrix.vl.json'), 'utf8'));
   t.is(cm.title.subtitle, 'dann, step 200');
   t.deepEqual(cm.data.values.map((v: { rate: number }) => v.rate), [0.75, 0.25, 0, 1]);

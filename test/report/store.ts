@@ -17,6 +17,7 @@ const STRATEGIES: Record<string, { family: string; targetLabels: TargetLabelUse 
   finetune: { family: 'fine-tuning', targetLabels: 'required' },
   dann: { family: 'alignment', targetLabels: 'optional' },
   mmd: { family: 'alignment', targetLabels: 'optional' },
+  distill: { family: 'distillation', targetLabels: 'optional' },
 };
 
 export interface FixtureRun {
@@ -35,6 +36,10 @@ export interface FixtureRun {
   legacy?: boolean;
   /** The strategy's tags, for a strategy STRATEGIES does not list. */
   strategy?: { family: string; targetLabels: TargetLabelUse };
+  /** The benchmark (default synth-digits->mnist-10k): tag and dataset params. */
+  benchmark?: string;
+  /** final/target_test_acc_oracle: the accuracy of the checkpoint chosen on labelled target val. */
+  oracleAcc?: number;
 }
 
 function strategyTags(r: FixtureRun): Record<string, string> {
@@ -52,12 +57,13 @@ export async function writeStore(root: string, experiment: string, runs: Fixture
       experiment,
       runName: `${experiment}-${r.adapter}-s${r.seed}`,
       ...(r.parentRunId != null ? { parentRunId: r.parentRunId } : {}),
-      tags: { 'dalab.adapter': r.adapter, 'dalab.benchmark': 'synth-digits->mnist-10k', 'dalab.seed': String(r.seed), ...strategyTags(r) },
+      tags: { 'dalab.adapter': r.adapter, 'dalab.benchmark': r.benchmark ?? 'synth-digits->mnist-10k', 'dalab.seed': String(r.seed), ...strategyTags(r) },
     });
+    const [sourceDataset, targetDataset] = (r.benchmark ?? 'synth-digits->mnist-10k').split('->');
     run.logParams({
       name: experiment,
-      'source.dataset': 'synth-digits',
-      'target.dataset': 'mnist-10k',
+      'source.dataset': sourceDataset!,
+      'target.dataset': targetDataset!,
       'target.labels': String(r.labels ?? 0),
       'adapter.name': r.adapter,
       ...(r.freeze != null ? { 'adapter.freeze': String(r.freeze) } : {}),
@@ -67,6 +73,10 @@ export async function writeStore(root: string, experiment: string, runs: Fixture
     const curve = r.curve ?? [r.acc - 0.2, r.acc - 0.05, r.acc];
     curve.forEach((v, i) => run.logMetric('target_test_acc', v, (i + 1) * 100));
     run.logMetric('final/target_test_acc', r.acc, 300);
+    if (r.oracleAcc != null) {
+      run.logParams({ 'select.by': 'entropy' });
+      run.logMetric('final/target_test_acc_oracle', r.oracleAcc, 300);
+    }
     if (r.artifacts) writeArtifacts(run.artifactDir, `${r.adapter}/${r.seed}`, r.acc);
     await run.end(r.status ?? 'FINISHED');
     ids.push(run.runId);

@@ -1,40 +1,38 @@
-/** Method comparison: mean target accuracy per method, 95% CI bars, the lower bound and the oracle as reference lines. */
+/**
+ * Method comparison: mean target accuracy per method with its interval (95% CI, or the seeds'
+ * range and the seeds as points below 3 seeds), the lower bound and the oracle as reference lines.
+ */
 import type { SummaryRow } from '../aggregate.js';
 import type { MethodRoles } from '../roles.js';
+import { PERCENT_FORMAT } from '../format.js';
 import { WIDTH, type Column } from '../theme.js';
 import { drawn, type FigureKind } from './registry.js';
-import { ACC_AXIS, ACC_TITLE, panelOf, panels, pct, pctCi, top, type Channel, type Figure, type Layer, type MeanRow } from './shared.js';
+import { IS_MEAN, intervalRule, panelOf, panels, pct, seedPointsLayer, seedRows, spread, spreadNote, spreadTooltip, top, zoomedScale, type Channel, type Figure, type Layer, type MeanRow } from './shared.js';
 
 export function comparisonFigure(summary: readonly MeanRow[], column: Column, roles: MethodRoles): Figure {
-  const values = summary.map((r) => ({
+  const means = summary.map((r) => ({
+    kind: 'mean' as const,
     panel: panelOf(r.benchmark, r.setting),
     method: r.method,
-    n: r.n,
     std: pct(r.std),
-    ...pctCi(r),
+    ...spread(r.values),
   }));
-  const order = roles.order(values.map((v) => v.method));
+  const seeds = summary.flatMap((r) => seedRows({ panel: panelOf(r.benchmark, r.setting), method: r.method }, r.values, r.seeds));
+  const values = [...means, ...seeds];
+  const order = roles.order(means.map((v) => v.method));
   const x: Channel<'x'> = { field: 'method', type: 'nominal', sort: order, title: 'strategy', axis: { labelAngle: -35 } };
   const color: Channel<'color'> = { field: 'method', type: 'nominal', sort: order, legend: null };
-  const tooltip = [
-    { field: 'method', title: 'strategy' },
-    { field: 'mean', title: 'mean (%)', format: '.2f' },
-    { field: 'std', title: 'std (%)', format: '.2f' },
-    { field: 'ciLow', title: '95% CI low', format: '.2f' },
-    { field: 'ciHigh', title: '95% CI high', format: '.2f' },
-    { field: 'n', title: 'seeds' },
-  ];
+  const reference = (role: 'lower-bound' | 'oracle') => `${IS_MEAN} && ${roles.filter(role)}`;
   const layer: Layer = {
     layer: [
-      { transform: [{ filter: roles.filter('lower-bound') }], mark: { type: 'rule', strokeDash: [4, 3], color: '#555', strokeWidth: 1 }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
-      { transform: [{ filter: roles.filter('oracle') }], mark: { type: 'rule', strokeDash: [1, 2], color: '#009E73', strokeWidth: 1.2 }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
+      { transform: [{ filter: reference('lower-bound') }], mark: { type: 'rule', strokeDash: [4, 3], color: '#555', strokeWidth: 1 }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
+      { transform: [{ filter: reference('oracle') }], mark: { type: 'rule', strokeDash: [1, 2], color: '#009E73', strokeWidth: 1.2 }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
+      intervalRule(x, color, zoomedScale(values)),
+      seedPointsLayer(x, color),
       {
-        mark: { type: 'rule', strokeWidth: 1.2 },
-        encoding: { x, y: { field: 'ciLow', type: 'quantitative', title: ACC_TITLE, scale: { zero: false }, axis: ACC_AXIS }, y2: { field: 'ciHigh' }, color },
-      },
-      {
+        transform: [{ filter: IS_MEAN }],
         mark: { type: 'point', filled: true, size: 50 },
-        encoding: { x, y: { field: 'mean', type: 'quantitative' }, color, tooltip },
+        encoding: { x, y: { field: 'mean', type: 'quantitative' }, color, tooltip: [...spreadTooltip([{ field: 'method', title: 'strategy' }]), { field: 'std', title: 'std (%)', format: PERCENT_FORMAT }] },
       },
     ],
   };
@@ -44,8 +42,8 @@ export function comparisonFigure(summary: readonly MeanRow[], column: Column, ro
   return {
     name: 'comparison',
     title: 'Method comparison',
-    caption: `Mean target test accuracy over seeds; bars are 95% Student-t confidence intervals. Dashed line: ${roles.label('lower-bound')} only; dotted line: ${roles.label('oracle')} (oracle trained on labelled target), when run.`,
-    spec: top('Target accuracy per strategy', ['mean over seeds, 95% CI', lines].filter((x) => x !== ''), panels(values, layer, Math.max(WIDTH[column], 28 * order.length), 170)),
+    caption: `Mean target test accuracy over seeds; bars are 95% Student-t confidence intervals (with fewer than 3 seeds: the seeds' range, the seeds drawn as points), clipped to [0, 100]. Dashed line: ${roles.label('lower-bound')} only; dotted line: ${roles.label('oracle')} (oracle trained on labelled target), when run.`,
+    spec: top('Target accuracy per strategy', [spreadNote(means, 'bars'), lines].filter((x) => x !== ''), panels(values, layer, Math.max(WIDTH[column], 28 * order.length), 170)),
     rows: values.length,
   };
 }

@@ -2,7 +2,7 @@
 import { summariseBy } from '../aggregate.js';
 import { WIDTH, type Column } from '../theme.js';
 import { drawn, notDrawn, type FigureKind } from './registry.js';
-import { byBudget, ciRule, panels, pctCi, top, type Channel, type Figure, type Layer, type MeanRow } from './shared.js';
+import { IS_MEAN, byBudget, intervalRule, panels, seedPointsLayer, seedRows, spread, spreadNote, spreadTooltip, top, zoomedScale, type Channel, type Figure, type Layer, type MeanRow } from './shared.js';
 
 export interface FreezeRow extends MeanRow {
   freeze: string;
@@ -14,27 +14,25 @@ const FINETUNE = 'finetune';
 
 export function freezeDepthFigure(rows: readonly FreezeRow[], column: Column): Figure {
   const numeric = rows.every((r) => /^\d+$/.test(r.freeze));
-  const values = rows.map((r) => ({
-    panel: r.benchmark,
-    freeze: numeric ? Number(r.freeze) : r.freeze,
-    size: r.labels === 'all' ? 'all labels' : `${r.labels} per class`,
-    n: r.n,
-    ...pctCi(r),
-  }));
+  const sizeOf = (labels: string) => (labels === 'all' ? 'all labels' : `${labels} per class`);
+  const group = (r: FreezeRow) => ({ panel: r.benchmark, method: r.method, freeze: numeric ? Number(r.freeze) : r.freeze, size: sizeOf(r.labels) });
+  const means = rows.map((r) => ({ kind: 'mean' as const, ...group(r), ...spread(r.values) }));
+  const values = [...means, ...rows.flatMap((r) => seedRows(group(r), r.values, r.seeds))];
   const sizes = [...new Set(rows.map((r) => r.labels))].sort(byBudget);
   const x: Channel<'x'> = numeric ? { field: 'freeze', type: 'quantitative', title: 'frozen layers (from the input)', axis: { tickMinStep: 1 }, scale: { padding: 12 } } : { field: 'freeze', type: 'nominal', title: 'frozen layers' };
-  const color: Channel<'color'> = { field: 'size', type: 'ordinal', sort: sizes.map((s) => (s === 'all' ? 'all labels' : `${s} per class`)), title: 'labelled target', scale: { scheme: 'viridis' } };
+  const color: Channel<'color'> = { field: 'size', type: 'ordinal', sort: sizes.map(sizeOf), title: 'labelled target', scale: { scheme: 'viridis' } };
   const layer: Layer = {
     layer: [
-      ciRule(x, color),
-      { mark: { type: 'line', point: { filled: true, size: 36 } }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color, tooltip: [{ field: 'freeze' }, { field: 'size' }, { field: 'mean', format: '.2f' }, { field: 'n', title: 'seeds' }] } },
+      intervalRule(x, color, zoomedScale(values)),
+      seedPointsLayer(x, color),
+      { transform: [{ filter: IS_MEAN }], mark: { type: 'line', point: { filled: true, size: 36 } }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color, tooltip: spreadTooltip([{ field: 'freeze', title: 'frozen layers' }, { field: 'size', title: 'labelled target' }]) } },
     ],
   };
   return {
     name: 'freeze_depth',
     title: 'Freeze depth',
-    caption: 'Fine-tuning target accuracy against the number of frozen pre-trained layers, one line per labelled target-set size; mean over seeds, 95% CI.',
-    spec: top('Fine-tuning: accuracy against frozen layers', 'mean over seeds, 95% CI', panels(values, layer, WIDTH[column], 170)),
+    caption: "Fine-tuning target accuracy against the number of frozen pre-trained layers, one line per labelled target-set size; mean over seeds, 95% CI (with fewer than 3 seeds: the seeds' range, the seeds as points).",
+    spec: top('Fine-tuning: accuracy against frozen layers', spreadNote(means, 'bars'), panels(values, layer, WIDTH[column], 170)),
     rows: values.length,
   };
 }

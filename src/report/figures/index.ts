@@ -1,5 +1,6 @@
 /** The figure kinds of a report, one registration line each, in the order index.html shows them. */
 import { FigureRegistry } from './registry.js';
+import { pairedDifference } from './paired_difference.js';
 import { comparison } from './comparison.js';
 import { learningCurves } from './learning_curves.js';
 import { labelBudget } from './label_budget.js';
@@ -9,6 +10,7 @@ import { domainDistance } from './domain_distance.js';
 import { confusionMatrix } from './confusion_matrix.js';
 
 export const FIGURE_KINDS = new FigureRegistry()
+  .register(pairedDifference)
   .register(comparison)
   .register(learningCurves)
   .register(labelBudget)

@@ -3,7 +3,7 @@ import { summariseBy } from '../aggregate.js';
 import type { MethodRoles } from '../roles.js';
 import { WIDTH, type Column } from '../theme.js';
 import { drawn, notDrawn, type FigureKind } from './registry.js';
-import { byBudget, ciRule, panels, pctCi, top, type Channel, type Figure, type Layer, type MeanRow } from './shared.js';
+import { ACC_TITLE, IS_MEAN, byBudget, intervalRule, panels, seedPointsLayer, seedRows, spread, spreadNote, spreadTooltip, top, zoomedScale, type Channel, type Figure, type Layer, type MeanRow } from './shared.js';
 
 export interface BudgetRow extends MeanRow {
   labels: string;
@@ -12,30 +12,33 @@ export interface BudgetRow extends MeanRow {
 export function labelBudgetFigure(rows: readonly BudgetRow[], column: Column, roles: MethodRoles): Figure {
   const order = [...new Set(rows.map((r) => r.labels))].sort(byBudget);
   const tick = (l: string) => (l === '0' ? '0 (unsup.)' : l);
-  const values = rows.map((r) => ({
+  const means = rows.map((r) => ({
+    kind: 'mean' as const,
     panel: r.benchmark,
     method: r.method,
     labels: tick(r.labels),
-    n: r.n,
-    ...pctCi(r),
+    ...spread(r.values),
   }));
-  const methods = roles.order(values.map((v) => v.method).filter((m) => roles.of(m) !== 'oracle'));
+  const seeds = rows.flatMap((r) => seedRows({ panel: r.benchmark, method: r.method, labels: tick(r.labels) }, r.values, r.seeds));
+  const values = [...means, ...seeds];
+  const methods = roles.order(means.map((v) => v.method).filter((m) => roles.of(m) !== 'oracle'));
   const x: Channel<'x'> = { field: 'labels', type: 'ordinal', sort: order.map(tick), title: 'labelled target images per class', axis: { labelAngle: 0 } };
   const color: Channel<'color'> = { field: 'method', type: 'nominal', sort: methods, title: 'strategy' };
   const notOracle = roles.filter('oracle', true);
   const layer: Layer = {
     layer: [
-      { transform: [{ filter: roles.filter('oracle') }], mark: { type: 'rule', strokeDash: [1, 2], color: '#009E73', strokeWidth: 1.2 }, encoding: { y: { aggregate: 'mean', field: 'mean', type: 'quantitative' } } },
-      ciRule(x, color, { transform: [{ filter: notOracle }] }),
-      { transform: [{ filter: notOracle }], mark: { type: 'line', point: { filled: true, size: 36 } }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color, tooltip: [{ field: 'method' }, { field: 'labels' }, { field: 'mean', format: '.2f' }, { field: 'n', title: 'seeds' }] } },
+      { transform: [{ filter: `${IS_MEAN} && ${roles.filter('oracle')}` }], mark: { type: 'rule', strokeDash: [1, 2], color: '#009E73', strokeWidth: 1.2 }, encoding: { y: { aggregate: 'mean', field: 'mean', type: 'quantitative' } } },
+      intervalRule(x, color, zoomedScale(values), ACC_TITLE, `${IS_MEAN} && ${notOracle}`),
+      seedPointsLayer(x, color, notOracle),
+      { transform: [{ filter: `${IS_MEAN} && ${notOracle}` }], mark: { type: 'line', point: { filled: true, size: 36 } }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color, tooltip: spreadTooltip([{ field: 'method', title: 'strategy' }, { field: 'labels', title: 'labels per class' }]) } },
     ],
   };
   const oracle = roles.named('oracle').filter((m) => rows.some((r) => r.method === m));
   return {
     name: 'label_budget',
     title: 'Label budget',
-    caption: `Target test accuracy against the number of labelled target images per class (0: unsupervised); mean over seeds, 95% CI. Dotted line: the ${roles.label('oracle')} oracle (all target labels), when run.`,
-    spec: top('Accuracy against target label budget', ['mean over seeds, 95% CI; 0 = unsupervised', ...(oracle.length > 0 ? [`dotted: ${oracle.join(', ')} oracle`] : [])], panels(values, layer, WIDTH[column], 170)),
+    caption: `Target test accuracy against the number of labelled target images per class (0: unsupervised); mean over seeds, 95% CI (with fewer than 3 seeds: the seeds' range, the seeds as points). Dotted line: the ${roles.label('oracle')} oracle (all target labels), when run.`,
+    spec: top('Accuracy against target label budget', [`${spreadNote(means.filter((m) => roles.of(m.method) !== 'oracle'), 'bars')}; 0 = unsupervised`, ...(oracle.length > 0 ? [`dotted: ${oracle.join(', ')} oracle`] : [])], panels(values, layer, WIDTH[column], 170)),
     rows: values.length,
   };
 }
