@@ -13,16 +13,19 @@ import { drawn, notDrawn, type FigureKind } from './registry.js';
 import { IS_MEAN, IS_SEED, panelOf, panels, spread, spreadNote, spreadTooltip, top, zoomedScale, type Channel, type Figure, type Layer } from './shared.js';
 import { PERCENT_FORMAT, percent } from '../format.js';
 
-export function pairedDifferenceFigure(paired: readonly PairedRow[], column: Column, roles: MethodRoles): Figure {
+/** `colors`: the methods in the order the other figures colour them (the lower bound included), so a method keeps its colour. */
+export function pairedDifferenceFigure(paired: readonly PairedRow[], column: Column, roles: MethodRoles, colors: readonly string[] = []): Figure {
   const baseline = roles.label('lower-bound');
   const means = paired.map((r) => ({ kind: 'mean' as const, panel: panelOf(r.benchmark, r.setting), method: r.method, ...spread(r.diffs, -100, 100) }));
   const seeds = paired.flatMap((r) => r.diffs.map((d, i) => ({ kind: 'seed' as const, panel: panelOf(r.benchmark, r.setting), method: r.method, seed: r.seeds[i]!, value: percent(d) })));
   const values = [...means, ...seeds];
   const order = roles.order(means.map((m) => m.method));
   const scale = zoomedScale([...values, { value: 0 }], -100, 100);
-  const title = `Δ target test accuracy vs ${baseline} (pp)`;
+  // Short enough to fit beside a 170-pixel panel (a longer axis title pushes the panels apart).
+  const title = `Δ accuracy vs ${baseline} (pp)`;
   const x: Channel<'x'> = { field: 'method', type: 'nominal', sort: order, title: 'strategy', axis: { labelAngle: -35 } };
-  const color: Channel<'color'> = { field: 'method', type: 'nominal', sort: order, legend: null };
+  const domain = [...colors, ...order.filter((m) => !colors.includes(m))];
+  const color: Channel<'color'> = { field: 'method', type: 'nominal', sort: order, legend: null, scale: { domain } };
   const layer: Layer = {
     layer: [
       // One zero line per panel (the aggregate leaves one row).
@@ -48,5 +51,5 @@ export function pairedDifferenceFigure(paired: readonly PairedRow[], column: Col
 export const pairedDifference: FigureKind<readonly PairedRow[]> = {
   name: 'paired_difference',
   gather: ({ paired, roles }) => (paired.length > 0 ? drawn(paired) : notDrawn(`paired differences: no method shares seeds with a ${roles.label('lower-bound')} run of its benchmark and setting`)),
-  build: (paired, context) => pairedDifferenceFigure(paired, context.column, context.roles),
+  build: (paired, context) => pairedDifferenceFigure(paired, context.column, context.roles, context.roles.order(context.summary.map((r) => r.method))),
 };
