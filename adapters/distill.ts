@@ -92,11 +92,15 @@ class Distill extends ClassifierAdapter {
         [this.teacher!.encoder, this.encoder],
         [this.teacher!.classifier, this.classifier],
       ];
+      // Paired layer by layer: a frozen model lists its weights in another order than a trainable
+      // one (batch norm's moving statistics move), within a layer the order is the same.
       for (const [t, s] of pairs) {
-        t.weights.forEach((w, i) => {
-          const teacherVar = w.read() as tf.Variable;
-          const studentVar = s.weights[i]!.read();
-          teacherVar.assign(tf.add(tf.mul(teacherVar, decay), tf.mul(studentVar, 1 - decay)));
+        t.layers.forEach((layer, j) => {
+          layer.weights.forEach((w, k) => {
+            const teacherVar = w.read() as tf.Variable;
+            const studentVar = s.layers[j]!.weights[k]!.read();
+            teacherVar.assign(tf.add(tf.mul(teacherVar, decay), tf.mul(studentVar, 1 - decay)));
+          });
         });
       }
     });

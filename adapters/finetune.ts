@@ -12,14 +12,14 @@ import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
 import { ClassifierAdapter, defineAdapter, variablesOf, type AdapterContext, type LossTerms, type TrainBatch, type TrainingPhase } from '../src/train/adapter.js';
 import { crossEntropy } from '../src/losses/classification.js';
-import { buildHead } from '../src/models/backbones.js';
+import { blockNames, buildHead, freezeBatchNorm } from '../src/models/backbones.js';
 import { UserError, messages } from '../src/messages.js';
 
 const NEEDS = { source: false, targetUnlabelled: false, targetLabels: 'required' } as const;
 
 const options = z
   .object({
-    /** How many of the encoder's weighted layers (input first) stay frozen, or their names. */
+    /** How many of the backbone's blocks (input first) stay frozen, or their names (`dalab models` lists them). */
     freeze: z.union([z.number().int().nonnegative(), z.array(z.string()).min(1)]).default(0),
     /** Learning-rate multiplier for the unfrozen pre-trained layers (the head always gets 1). */
     lrScale: z.number().nonnegative().default(1),
@@ -36,20 +36,27 @@ class Finetune extends ClassifierAdapter {
 
   constructor(context: AdapterContext, private readonly options: Options) {
     super(context);
-    const layers = context.backbone.layerNames;
+    const { blocks } = context.backbone;
+    const names = blockNames(context.backbone);
+    let frozenBlocks: string[];
     if (typeof options.freeze === 'number') {
-      if (options.freeze > layers.length) throw new UserError(messages.freezeTooDeep(options.freeze, layers));
-      this.frozen = new Set(layers.slice(0, options.freeze));
+      if (options.freeze > blocks.length) throw new UserError(messages.freezeTooDeep(options.freeze, names));
+      frozenBlocks = names.slice(0, options.freeze);
     } else {
-      for (const name of options.freeze) if (!layers.includes(name)) throw new UserError(messages.unknownFreezeLayer(name, layers));
-      this.frozen = new Set(options.freeze);
+      for (const name of options.freeze) if (!names.includes(name)) throw new UserError(messages.unknownFreezeLayer(name, names));
+      frozenBlocks = options.freeze;
     }
+    // Every layer of a frozen block, its batch norm included.
+    this.frozen = new Set(blocks.filter((b) => frozenBlocks.includes(b.name)).flatMap((b) => b.layers));
   }
 
   override phases(steps: number): TrainingPhase[] {
     const finetune: TrainingPhase = {
       ...this.mainPhase(steps, 'finetune'),
-      begin: () => this.replaceHeadIfNeeded(),
+      begin: () => {
+        this.replaceHeadIfNeeded();
+        freezeBatchNorm(this.encoder, this.frozen);
+      },
       variableGroups: () => {
         const pretrained = this.encoder.layers.filter((l) => !this.frozen.has(l.name)).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
         return [

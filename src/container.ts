@@ -8,6 +8,7 @@ import { Container } from 'inversify';
 import type { AdapterFactory } from './train/adapter.js';
 import type { BackboneFactory } from './models/backbones.js';
 import { digitnet } from './models/backbones.js';
+import { resnet } from './models/resnet.js';
 import type { Tracker } from './tracking/tracker.js';
 import { FileStoreTracker } from './tracking/file-store.js';
 import { MlflowServerTracker } from './tracking/server-tracker.js';
@@ -78,6 +79,7 @@ export function createContainer(): Container {
 
   // Backbones.
   container.bind<BackboneFactory>(TYPES.BackboneFactory).toConstantValue(digitnet);
+  container.bind<BackboneFactory>(TYPES.BackboneFactory).toConstantValue(resnet);
 
   // Trackers by URI scheme.
   container.bind<TrackerFactory>(TYPES.TrackerFactory).toConstantValue((uri: string) => {

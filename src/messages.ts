@@ -31,6 +31,7 @@ export const messages = {
     `adapter.name: unknown strategy '${name}' (allowed: ${list(allowed)})`,
   unknownValidator: (name: string, allowed: readonly string[]) =>
     `select.by: unknown validator '${name}' (allowed: ${list(allowed)})`,
+  badInputShape: (text: string) => `--input: '${text}' is not H,W,C (positive integers, C 1 or 3; e.g. 32,32,3)`,
   unknownBackbone: (name: string, allowed: readonly string[]) =>
     `model.backbone: unknown backbone '${name}' (allowed: ${list(allowed)})`,
   unknownDataset: (field: string, name: string, allowed: readonly string[]) =>

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import YAML from 'yaml';
 import { TYPES } from '../types.js';
 import type { AdapterFactory, Adapter, ConfiguredAdapter } from '../train/adapter.js';
-import type { Backbone, BackboneFactory } from '../models/backbones.js';
+import { backboneSpec, type Backbone, type BackboneFactory, type ConfiguredBackbone } from '../models/backbones.js';
 import { diagnostics, fixedSample } from '../train/diagnostics.js';
 import type { Tracker, TrackedRun } from '../tracking/tracker.js';
 import type { ExperimentConfig } from '../config/schema.js';
@@ -82,7 +82,7 @@ export interface PreparedRun {
   /** Where the config came from (the file), for messages. */
   readonly origin: string;
   readonly adapter: ConfiguredAdapter;
-  readonly backbone: BackboneFactory;
+  readonly backbone: ConfiguredBackbone;
   readonly tracker: Tracker;
   /** `model.from`, located on disk (a run id resolved through the tracker). */
   readonly modelFrom: ModelLocation | null;
@@ -117,14 +117,21 @@ export class ExperimentRunner {
     if (factory == null) throw new UserError(messages.unknownAdapter(name, this.adapterNames()));
     const adapter = factory.configure(rawOptions, origin);
     if (factory.needs.targetLabels === 'required' && config.target.labels === 0) throw new UserError(messages.labelsNeedLabelledTarget(name));
-    const backbone = this.backbones.find((b) => b.name === config.model.backbone);
-    if (backbone == null) throw new UserError(messages.unknownBackbone(config.model.backbone, this.backbones.map((b) => b.name)));
+    const backbone = this.configureBackbone(config.model.backbone, origin);
     if (!this.validators.some((v) => v.name === config.select.by)) throw new UserError(messages.unknownValidator(config.select.by, this.validators.map((v) => v.name)));
     this.datasets.check(config.source.dataset, 'source.dataset');
     this.datasets.check(config.target.dataset, 'target.dataset');
     const tracker = this.trackerFor(trackingUri(config));
     const modelFrom = config.model.from == null ? null : await this.locateModelFrom(config.model.from, tracker);
     return { config, origin, adapter, backbone, tracker, modelFrom };
+  }
+
+  /** `model.backbone` (a name, or a name with options) against the bound backbones. */
+  configureBackbone(value: ExperimentConfig['model']['backbone'], origin: string): ConfiguredBackbone {
+    const { name, options } = backboneSpec(value);
+    const factory = this.backbones.find((b) => b.name === name);
+    if (factory == null) throw new UserError(messages.unknownBackbone(name, this.backbones.map((b) => b.name)));
+    return factory.configure(options, origin);
   }
 
   /** `model.from`: a run id of the tracking store (its checkpoint), else a folder or file. */
@@ -184,7 +191,13 @@ export class ExperimentRunner {
     });
     // The resolved config with the strategy's options as it parsed them (its defaults filled in).
     const { sweep: _sweep, ...withoutSweep } = config;
-    const resolved = { ...withoutSweep, adapter: { ...withoutSweep.adapter, ...prepared.adapter.options, name: config.adapter.name } };
+    const backboneOptions = prepared.backbone.options;
+    const resolved = {
+      ...withoutSweep,
+      // A backbone with options is logged with all of them (model.backbone.depth, ...); a plain name stays a name.
+      model: { ...withoutSweep.model, backbone: Object.keys(backboneOptions).length > 0 ? { name: prepared.backbone.factory.name, ...backboneOptions } : withoutSweep.model.backbone },
+      adapter: { ...withoutSweep.adapter, ...prepared.adapter.options, name: config.adapter.name },
+    };
     // A tracking URI may carry credentials (https://user:token@host): never log them.
     if (resolved.tracking.uri != null) resolved.tracking = { ...resolved.tracking, uri: redactUri(resolved.tracking.uri) };
     run.logParams(flattenConfig(resolved));

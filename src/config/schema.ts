@@ -27,7 +27,8 @@ export const targetSchema = domainSchema
 
 export const modelSchema = z
   .object({
-    backbone: z.string().default('digitnet'),
+    /** A backbone's name (its defaults), or `{ name, ...options }` (`dalab models` lists them). */
+    backbone: z.union([z.string().min(1), z.looseObject({ name: z.string().min(1) })]).default('digitnet'),
     input: z.tuple([positiveInt, positiveInt, z.union([z.literal(1), z.literal(3)])]).default([28, 28, 1]),
     /** Input scaling: unit ([0, 1], default), symmetric ([-1, 1]), domain (each domain standardised per channel by its own training images), instance (every image standardised per channel by its own statistics). */
     normalize: z.enum(['unit', 'symmetric', 'domain', 'instance']).default('unit'),

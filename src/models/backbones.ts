@@ -7,6 +7,9 @@
  * or teachers to the features without knowing the architecture.
  */
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { describeIssue } from '../config/load.js';
+import { UserError, messages } from '../messages.js';
 
 export interface BackboneArgs {
   input: [number, number, number];
@@ -15,18 +18,30 @@ export interface BackboneArgs {
   seed: number;
 }
 
+/** A named part of the encoder (a stem, a stage or block): what `freeze` counts and names. */
+export interface BackboneBlock {
+  name: string;
+  /** The encoder layers it holds, batch norm included (a batch-norm layer never counts on its own). */
+  layers: string[];
+}
+
 export interface Backbone {
   name: string;
   readonly encoder: tf.LayersModel;
   /** Replaced by fine-tuning when the class count differs. */
   classifier: tf.LayersModel;
-  /** Encoder layers with weights, input to output: what `freeze: K` counts and `layers:` names. */
-  layerNames: string[];
-  /** The layer whose output `features(x)` returns. */
+  /** Encoder blocks, input to output: what `freeze: K` counts and `freeze: [names]` takes. */
+  blocks: BackboneBlock[];
+  /** The layer whose output `features(x)` returns (the default layer alignment strategies read). */
   featureLayer: string;
+  /** A handful of layers, input to output, whose outputs the run's diagnostics measure. */
+  diagnosticLayers: string[];
   /** A fresh copy of the same architecture (new variables): teachers, private encoders. */
   rebuild(seedOffset?: number): Backbone;
 }
+
+/** Block names, input to output. */
+export const blockNames = (backbone: Pick<Backbone, 'blocks'>): string[] => backbone.blocks.map((b) => b.name);
 
 /** A model with the outputs of the named encoder layers, flattened to [B, D] each (shares weights). */
 export function layerOutputModel(encoder: tf.LayersModel, names: readonly string[]): tf.LayersModel {
@@ -35,6 +50,20 @@ export function layerOutputModel(encoder: tf.LayersModel, names: readonly string
     return out.shape.length > 2 ? (tf.layers.flatten({ name: `${name}_flat` }).apply(out) as tf.SymbolicTensor) : out;
   });
   return tf.model({ inputs: encoder.inputs, outputs, name: `${encoder.name}_layers` });
+}
+
+/**
+ * Frozen means frozen: the batch-norm layers among `layerNames` run in inference mode from now on,
+ * in training steps too (their moving statistics stay as they are; tfjs would otherwise update
+ * them in every training-mode call, trainable or not).
+ */
+export function freezeBatchNorm(encoder: tf.LayersModel, layerNames: Iterable<string>): void {
+  for (const name of layerNames) {
+    const layer = encoder.getLayer(name) as unknown as { getClassName(): string; call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] };
+    if (layer.getClassName() !== 'BatchNormalization') continue;
+    const call = layer.call.bind(layer);
+    layer.call = (inputs, kwargs) => call(inputs, { ...kwargs, training: false });
+  }
 }
 
 /** Names of the encoder's layers that hold weights, input to output. */
@@ -49,19 +78,68 @@ export function buildHead(featureSize: number, numClasses: number, seed: number)
   return tf.model({ inputs: f, outputs: logits, name: 'classifier' });
 }
 
-export interface BackboneFactory {
-  name: string;
-  description: string;
+/** A backbone with its options parsed (`model.backbone`), ready to build at any input shape. */
+export interface ConfiguredBackbone {
+  readonly factory: BackboneFactory;
+  /** The options after their defaults (logged as `model.backbone.*` params). */
+  readonly options: Readonly<Record<string, unknown>>;
   build(args: BackboneArgs): Backbone;
 }
 
+export interface BackboneFactory {
+  name: string;
+  description: string;
+  /** The input a digit-sized run uses when the file gives none. */
+  defaultInput: [number, number, number];
+  /** Parses `model.backbone` minus `name` (a plain string: {}); a bad option is a UserError naming it. */
+  configure(raw: Readonly<Record<string, unknown>>, origin: string): ConfiguredBackbone;
+  /** The backbone at its default options. */
+  build(args: BackboneArgs): Backbone;
+}
+
+export interface BackboneDefinition<Options> {
+  readonly name: string;
+  readonly description: string;
+  readonly defaultInput: [number, number, number];
+  readonly options: z.ZodType<Options>;
+  build(args: BackboneArgs, options: Options): Backbone;
+}
+
+/** A backbone factory from its definition: the options parsed strictly, one-line errors. */
+export function defineBackbone<Options>(definition: BackboneDefinition<Options>): BackboneFactory {
+  const factory: BackboneFactory = {
+    name: definition.name,
+    description: definition.description,
+    defaultInput: definition.defaultInput,
+    configure(raw, origin) {
+      const parsed = definition.options.safeParse(raw);
+      if (!parsed.success) {
+        const { field, detail } = describeIssue(parsed.error.issues[0]!, definition.options, ['model', 'backbone']);
+        throw new UserError(messages.configField(origin, field, `${detail} for backbone '${definition.name}'`));
+      }
+      const options = parsed.data;
+      const resolved = typeof options === 'object' && options != null ? { ...(options as Record<string, unknown>) } : {};
+      return { factory, options: resolved, build: (args) => definition.build(args, options) };
+    },
+    build: (args) => factory.configure({}, definition.name).build(args),
+  };
+  return factory;
+}
+
+/** `model.backbone` as the file gives it: a name, or a map with `name` and the backbone's options. */
+export function backboneSpec(value: string | { name: string; [key: string]: unknown }): { name: string; options: Record<string, unknown> } {
+  if (typeof value === 'string') return { name: value, options: {} };
+  const { name, ...options } = value;
+  return { name, options };
+}
+
 /** Deterministic per-layer initialiser seeds derived from the run seed. */
-function seeder(seed: number): () => number {
+export function seeder(seed: number): () => number {
   let i = 0;
   return () => (seed * 7919 + 104729 * ++i) % 2147483647;
 }
 
-function glorot(next: () => number): ReturnType<typeof tf.initializers.glorotUniform> {
+export function glorot(next: () => number): ReturnType<typeof tf.initializers.glorotUniform> {
   return tf.initializers.glorotUniform({ seed: next() });
 }
 
@@ -69,9 +147,11 @@ function glorot(next: () => number): ReturnType<typeof tf.initializers.glorotUni
  * The digit net of the DANN paper (Ganin et al. 2016, MNIST -> MNIST-M / SVHN experiments):
  * conv5x5-32 (valid) - maxpool 2 - conv5x5-48 (valid) - maxpool 2 - fc100 - fc100 - classifier.
  */
-export const digitnet: BackboneFactory = {
+export const digitnet: BackboneFactory = defineBackbone({
   name: 'digitnet',
   description: 'conv5x5-32, pool, conv5x5-48, pool, fc100, fc100 (DANN digit net)',
+  defaultInput: [28, 28, 1],
+  options: z.object({}).strict(),
   build(args) {
     const { input, numClasses, seed } = args;
     const next = seeder(seed);
@@ -90,10 +170,11 @@ export const digitnet: BackboneFactory = {
       name: 'digitnet',
       encoder,
       classifier,
-      layerNames: ['conv1', 'conv2', 'fc1', 'fc2'],
+      // Pools and flatten hold no weights: each block is its one weighted layer (as in 0.1).
+      blocks: ['conv1', 'conv2', 'fc1', 'fc2'].map((name) => ({ name, layers: [name] })),
       featureLayer: 'fc2',
+      diagnosticLayers: ['conv1', 'conv2', 'fc1', 'fc2'],
       rebuild: (offset = 1) => digitnet.build({ ...args, seed: seed + 7777 * offset }),
     };
   },
-};
-
+});

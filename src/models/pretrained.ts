@@ -29,13 +29,15 @@ export function locateModel(location: string, from = location): ModelLocation {
 }
 
 function backboneOf(name: string, encoder: tf.LayersModel, classifier: tf.LayersModel): Backbone {
-  const layerNames = weightedLayerNames(encoder);
+  // A loaded model keeps its layer names but not its blocks: each weighted layer is a block.
+  const weighted = weightedLayerNames(encoder);
   return {
     name,
     encoder,
     classifier,
-    layerNames,
+    blocks: weighted.map((layer) => ({ name: layer, layers: [layer] })),
     featureLayer: encoder.layers[encoder.layers.length - 1]!.name,
+    diagnosticLayers: weighted.length <= 6 ? weighted : [...weighted.slice(0, 3), ...weighted.slice(-3)],
     rebuild: () => {
       // Teachers and private encoders need a fresh copy of the architecture, which a loaded model
       // cannot give synchronously (tfjs rebuilds a loaded topology only asynchronously).

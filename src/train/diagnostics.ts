@@ -42,18 +42,20 @@ export function fixedSample(set: ImageSet, count: number): { x: tf.Tensor4D; lab
 export async function diagnostics(backbone: Backbone, source: ImageSet, target: ImageSet, count = 200): Promise<{ snapshot: FeatureSnapshot; distances: Record<string, number> }> {
   const s = fixedSample(source, count);
   const t = fixedSample(target, count);
-  const model = layerOutputModel(backbone.encoder, backbone.layerNames);
+  // Only the backbone's diagnostic layers (a handful), the feature layer among them.
+  const layers = backbone.diagnosticLayers.includes(backbone.featureLayer) ? backbone.diagnosticLayers : [...backbone.diagnosticLayers, backbone.featureLayer];
+  const model = layerOutputModel(backbone.encoder, layers);
   const { distanceTensors, sourceFeatures, targetFeatures } = tf.tidy(() => {
     const so = model.predict(s.x) as tf.Tensor2D[] | tf.Tensor2D;
     const to = model.predict(t.x) as tf.Tensor2D[] | tf.Tensor2D;
     const sl = Array.isArray(so) ? so : [so];
     const tl = Array.isArray(to) ? to : [to];
-    const feature = backbone.layerNames.indexOf(backbone.featureLayer);
+    const feature = layers.indexOf(backbone.featureLayer);
     return { distanceTensors: sl.map((x, i) => mmd(x, tl[i]!)), sourceFeatures: sl[feature]!, targetFeatures: tl[feature]! };
   });
   const features = [sourceFeatures, targetFeatures];
   const distances: Record<string, number> = {};
-  for (const [i, d] of distanceTensors.entries()) distances[backbone.layerNames[i]!] = (await d.data())[0]!;
+  for (const [i, d] of distanceTensors.entries()) distances[layers[i]!] = (await d.data())[0]!;
   const snapshot: FeatureSnapshot = {
     layer: backbone.featureLayer,
     source: { labels: s.labels, features: (await features[0].array()) as number[][] },

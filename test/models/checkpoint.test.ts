@@ -19,7 +19,7 @@ test.serial('a saved checkpoint is found in its folder or its parent, and loads 
   const x = tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 7) as tf.Tensor4D;
   const predict = (b: { encoder: tf.LayersModel; classifier: tf.LayersModel }) => b.classifier.predict(b.encoder.predict(x) as tf.Tensor) as tf.Tensor;
   t.deepEqual(await predict(loaded).data(), await predict(built).data());
-  t.deepEqual(loaded.layerNames, built.layerNames);
+  t.deepEqual(loaded.blocks, built.blocks);
   t.throws(() => loaded.rebuild(), { instanceOf: UserError });
   x.dispose();
   for (const m of [built.encoder, built.classifier, loaded.encoder, loaded.classifier]) m.dispose();

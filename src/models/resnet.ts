@@ -1,0 +1,242 @@
+/**
+ * ResNet (He et al. 2016, "Deep Residual Learning for Image Recognition"; "Identity Mappings in
+ * Deep Residual Networks" for the block orderings), as torchvision builds it at the ImageNet
+ * depths and as the CIFAR networks of the paper's section 4.2 elsewhere:
+ *
+ *   depth 18, 34 (basic) / 50, 101, 152 (bottleneck): torchvision's resnetN: conv7x7/2-64, BN,
+ *     ReLU, maxpool3x3/2, four stages of 64·2^i planes (blocks [2,2,2,2], [3,4,6,3], [3,4,6,3],
+ *     [3,4,23,3], [3,8,36,3]), stride 2 on the first block of stages 2-4 (on the 3x3 convolution of
+ *     a bottleneck, "v1.5"), global average pooling, a fresh head;
+ *   any other depth: CIFAR style, conv3x3-16, BN, ReLU, three stages of n blocks with 16, 32, 64
+ *     planes, strides 1, 2, 2: depth = 6n + 2 (basic) or 9n + 2 (bottleneck).
+ *
+ * A block computes H(x) = F(x) + x; the skip is the identity, or a 1x1 projection (with batch
+ * norm) when the shape changes (torchvision's downsample). `skip: false` removes every skip: the
+ * plain twin of the same depth. `order` (figure 4 of "Identity Mappings"), for a basic block:
+ *   post            x -> conv-BN-act-conv-BN -> (+x) -> act          (the original, a)
+ *   bn-after-add    x -> conv-BN-act-conv -> (+x) -> BN -> act       (b)
+ *   relu-before-add x -> conv-BN-act-conv-BN-act -> (+x)             (c)
+ *   relu-only-pre   x -> act-conv-BN-act-conv-BN -> (+x)             (d)
+ *   pre             x -> BN-act-conv-BN-act-conv -> (+x)             (e, full pre-activation)
+ * (bottleneck blocks the same with three convolutions); the pre-activation orders end with BN-act
+ * before pooling. `norm: none` drops every batch norm. `width` scales every stage's planes
+ * (wide ResNet: 2, 4, ...; thin digit nets: 0.25). Convolutions have no bias, as in torchvision
+ * (batch norm's shift plays its part); with `norm: none` they get one.
+ *
+ * Strided convolutions pad explicitly and symmetrically ((k - 1) / 2 on every side, as PyTorch)
+ * rather than with TensorFlow's asymmetric 'same', so imported weights give PyTorch's outputs.
+ *
+ * Layer names follow torchvision's parameter names (`conv1`, `bn1`, `layer1.0.conv1`,
+ * `layer1.0.downsample.0`, ...); blocks are `stem`, `layer1.0`, `layer1.1`, ... (and `final` for
+ * the pre-activation orders' last BN-act).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { buildHead, defineBackbone, seeder, type Backbone, type BackboneArgs, type BackboneBlock } from './backbones.js';
+
+export const ACTIVATIONS = ['relu', 'relu6', 'sigmoid', 'tanh'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+export const activationSchema = z.enum(ACTIVATIONS);
+
+const ORDERS = ['post', 'bn-after-add', 'relu-before-add', 'relu-only-pre', 'pre'] as const;
+
+/** The ImageNet depths: blocks per stage and the block type torchvision uses. */
+const IMAGENET: Record<number, { block: 'basic' | 'bottleneck'; stages: number[] }> = {
+  18: { block: 'basic', stages: [2, 2, 2, 2] },
+  34: { block: 'basic', stages: [3, 4, 6, 3] },
+  50: { block: 'bottleneck', stages: [3, 4, 6, 3] },
+  101: { block: 'bottleneck', stages: [3, 4, 23, 3] },
+  152: { block: 'bottleneck', stages: [3, 8, 36, 3] },
+};
+
+export const resnetOptions = z
+  .object({
+    /** 18, 34, 50, 101, 152: torchvision's ImageNet networks; else CIFAR style, 6n+2 (basic) or 9n+2 (bottleneck). */
+    depth: z.number().int().positive().default(20),
+    /** basic (two 3x3) or bottleneck (1x1, 3x3, 1x1 x4); the ImageNet depths fix it unless given. */
+    block: z.enum(['basic', 'bottleneck']).optional(),
+    /**
+     * Multiplies every stage's planes. The digit default 0.5 (8, 16, 32 planes; ~8 M multiply-adds
+     * per 28x28 image, a fifth of the CIFAR ResNet-20's 40 M): thinner ones (0.25, 0.375) learned
+     * too slowly in the first 30 steps (test/models/resnet.test.ts).
+     */
+    width: z.number().positive().default(0.5),
+    /** false: the plain network of the same depth (no skip connection anywhere). */
+    skip: z.boolean().default(true),
+    norm: z.enum(['batch', 'none']).default('batch'),
+    activation: activationSchema.default('relu'),
+    order: z.enum(ORDERS).default('post'),
+    /** Start each residual branch's last batch norm at zero (Goyal et al. 2017; torchvision's zero_init_residual). */
+    zeroInitResidual: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    if (IMAGENET[o.depth] != null) return;
+    const block = o.block ?? 'basic';
+    const per = block === 'basic' ? 6 : 9;
+    if ((o.depth - 2) % per !== 0 || o.depth < per + 2) {
+      ctx.addIssue({ code: 'custom', path: ['depth'], message: `${block} blocks need depth ${per}n+2 (${per + 2}, ${2 * per + 2}, ${3 * per + 2}, ...) or one of 18, 34, 50, 101, 152, got ${o.depth}` });
+    }
+  });
+export type ResnetOptions = z.infer<typeof resnetOptions>;
+
+/** The name of the layer that produced a symbolic tensor. */
+const layerName = (t: tf.SymbolicTensor): string => t.sourceLayer.name;
+
+/** What a builder threads through: the running tensor, the seeds and the blocks' layer lists. */
+class Builder {
+  readonly blocks: BackboneBlock[] = [];
+  private current: BackboneBlock | null = null;
+  private readonly next: () => number;
+
+  constructor(
+    seed: number,
+    private readonly options: ResnetOptions,
+  ) {
+    this.next = seeder(seed);
+  }
+
+  block(name: string): void {
+    this.current = { name, layers: [] };
+    this.blocks.push(this.current);
+  }
+
+  private own<L extends tf.layers.Layer>(layer: L): L {
+    this.current!.layers.push(layer.name);
+    return layer;
+  }
+
+  conv(x: tf.SymbolicTensor, name: string, filters: number, kernel: number, stride: number): tf.SymbolicTensor {
+    const pad = (kernel - 1) / 2;
+    let h = x;
+    // PyTorch pads symmetrically; 'same' with a stride of 2 pads bottom/right only.
+    if (stride > 1 && pad > 0) h = this.own(tf.layers.zeroPadding2d({ name: `${name}.pad`, padding: pad })).apply(h) as tf.SymbolicTensor;
+    const padding = stride > 1 || pad === 0 ? 'valid' : 'same';
+    return this.own(
+      tf.layers.conv2d({
+        name,
+        filters,
+        kernelSize: kernel,
+        strides: stride,
+        padding,
+        useBias: this.options.norm === 'none',
+        // He initialisation (fan-out, as torchvision's kaiming_normal_ for ReLU networks).
+        kernelInitializer: tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed: this.next() }),
+      }),
+    ).apply(h) as tf.SymbolicTensor;
+  }
+
+  norm(x: tf.SymbolicTensor, name: string, zeroGamma = false): tf.SymbolicTensor {
+    if (this.options.norm === 'none') return x;
+    // PyTorch's BatchNorm2d: momentum 0.1 (tfjs: 0.9 of the old value), eps 1e-5.
+    return this.own(tf.layers.batchNormalization({ name, momentum: 0.9, epsilon: 1e-5, ...(zeroGamma ? { gammaInitializer: 'zeros' } : {}) })).apply(x) as tf.SymbolicTensor;
+  }
+
+  act(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
+    return this.own(tf.layers.activation({ name, activation: this.options.activation })).apply(x) as tf.SymbolicTensor;
+  }
+
+  add(a: tf.SymbolicTensor, b: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
+    return this.own(tf.layers.add({ name })).apply([a, b]) as tf.SymbolicTensor;
+  }
+
+  maxPool(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
+    // maxpool 3x3/2, padding 1; zero padding equals PyTorch's -inf padding after a non-negative activation.
+    const padded = this.own(tf.layers.zeroPadding2d({ name: `${name}.pad`, padding: 1 })).apply(x) as tf.SymbolicTensor;
+    return this.own(tf.layers.maxPooling2d({ name, poolSize: 3, strides: 2, padding: 'valid' })).apply(padded) as tf.SymbolicTensor;
+  }
+
+  pool(x: tf.SymbolicTensor): tf.SymbolicTensor {
+    return this.own(tf.layers.globalAveragePooling2d({ name: 'avgpool' })).apply(x) as tf.SymbolicTensor;
+  }
+}
+
+/**
+ * One residual block: the residual branch F (convolutions in the order's arrangement of BN and
+ * activation), the skip (identity, or 1x1 projection + BN when the shape changes), their sum.
+ */
+function residualBlock(b: Builder, x: tf.SymbolicTensor, prefix: string, planes: number, stride: number, bottleneck: boolean, options: ResnetOptions): tf.SymbolicTensor {
+  const out = bottleneck ? planes * 4 : planes;
+  const inChannels = x.shape[3] as number;
+  const convs: [number, number, number][] = bottleneck
+    ? [[planes, 1, 1], [planes, 3, stride], [out, 1, 1]]
+    : [[planes, 3, stride], [out, 3, 1]];
+  const { order } = options;
+  const pre = order === 'pre' || order === 'relu-only-pre';
+  let h = x;
+  convs.forEach(([filters, kernel, s], i) => {
+    const k = i + 1;
+    const last = i === convs.length - 1;
+    if (order === 'pre') h = b.act(b.norm(h, `${prefix}.bn${k}`), `${prefix}.act${k}`);
+    if (order === 'relu-only-pre') h = b.act(h, `${prefix}.act${k}`);
+    h = b.conv(h, `${prefix}.conv${k}`, filters, kernel, s);
+    // zeroInitResidual: the branch's last batch norm starts at 0, so each block starts as the identity.
+    if (order === 'relu-only-pre' || order === 'post' || order === 'relu-before-add' || (order === 'bn-after-add' && !last)) h = b.norm(h, `${prefix}.bn${k}`, last && options.skip && options.zeroInitResidual);
+    if (!pre && !last) h = b.act(h, `${prefix}.act${k}`);
+    if (order === 'relu-before-add' && last) h = b.act(h, `${prefix}.act${k}`);
+  });
+  if (options.skip) {
+    let shortcut = x;
+    if (stride !== 1 || inChannels !== out) {
+      shortcut = b.conv(x, `${prefix}.downsample.0`, out, 1, stride);
+      if (!pre) shortcut = b.norm(shortcut, `${prefix}.downsample.1`);
+    }
+    h = b.add(h, shortcut, `${prefix}.add`);
+  }
+  const n = convs.length;
+  if (order === 'bn-after-add') h = b.act(b.norm(h, `${prefix}.bn${n}`), `${prefix}.act${n}`);
+  if (order === 'post') h = b.act(h, `${prefix}.act${n}`);
+  return h;
+}
+
+export function buildResnet(args: BackboneArgs, options: ResnetOptions): Backbone {
+  const { input, numClasses, seed } = args;
+  const imagenet = IMAGENET[options.depth];
+  const bottleneck = (options.block ?? imagenet?.block ?? 'basic') === 'bottleneck';
+  const stages = imagenet != null ? imagenet.stages : [1, 2, 3].map(() => (options.depth - 2) / (bottleneck ? 9 : 6));
+  const basePlanes = imagenet != null ? 64 : 16;
+  const planesOf = (stage: number) => Math.max(1, Math.round(basePlanes * 2 ** stage * options.width));
+  const b = new Builder(seed, options);
+
+  const x = tf.input({ shape: input, name: 'image' });
+  b.block('stem');
+  let h = b.conv(x, 'conv1', planesOf(0), imagenet != null ? 7 : 3, imagenet != null ? 2 : 1);
+  if (options.order !== 'pre' && options.order !== 'relu-only-pre') h = b.act(b.norm(h, 'bn1'), 'stem.act');
+  if (imagenet != null) h = b.maxPool(h, 'maxpool');
+  // The diagnostic layers: the stem's output and each stage's, then the pooled features.
+  const diagnostic = [layerName(h)];
+  stages.forEach((count, stage) => {
+    for (let i = 0; i < count; i++) {
+      const prefix = `layer${stage + 1}.${i}`;
+      b.block(prefix);
+      h = residualBlock(b, h, prefix, planesOf(stage), i === 0 && stage > 0 ? 2 : 1, bottleneck, options);
+    }
+    diagnostic.push(layerName(h));
+  });
+  if (options.order === 'pre' || options.order === 'relu-only-pre') {
+    b.block('final');
+    h = b.act(b.norm(h, 'final.bn'), 'final.act');
+  }
+  const features = b.pool(h);
+  diagnostic.push(layerName(features));
+  const encoder = tf.model({ inputs: x, outputs: features, name: 'encoder' });
+  const featureSize = features.shape[1] as number;
+  const classifier = buildHead(featureSize, numClasses, seed * 31 + 17);
+  return {
+    name: 'resnet',
+    encoder,
+    classifier,
+    blocks: b.blocks,
+    featureLayer: 'avgpool',
+    diagnosticLayers: diagnostic,
+    rebuild: (offset = 1) => buildResnet({ ...args, seed: seed + 7777 * offset }, options),
+  };
+}
+
+export const resnet = defineBackbone({
+  name: 'resnet',
+  description: 'ResNet: basic/bottleneck residual blocks, identity or 1x1 projection skips, batch norm, the orderings of He et al. 2016 (default: CIFAR-style depth 20 at width 0.5)',
+  defaultInput: [28, 28, 1],
+  options: resnetOptions,
+  build: buildResnet,
+});
