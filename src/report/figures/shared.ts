@@ -96,16 +96,17 @@ export function seedRows<K extends object>(group: K, values: readonly number[], 
 export const IS_MEAN = "datum.kind === 'mean'";
 export const IS_SEED = "datum.kind === 'seed'";
 
-/**
- * A y scale zoomed to the data (with a margin of 8% of its span, at least 1 point), inside
- * [clipLow, clipHigh]: point-and-interval figures and curves; bar-like marks keep a zero baseline.
- */
+/** An explicit y domain: the same zoom on every panel of a figure. */
 export interface ZoomedScale {
   zero: false;
   nice: false;
   domain: [number, number];
 }
 
+/**
+ * A y scale zoomed to the data (with a margin of 8% of its span, at least 1 point), inside
+ * [clipLow, clipHigh]: point-and-interval figures and curves; bar-like marks keep a zero baseline.
+ */
 export function zoomedScale(values: readonly { low?: number; high?: number; value?: number; mean?: number }[], clipLow = 0, clipHigh = 100): ZoomedScale {
   const xs = values.flatMap((v) => [v.low, v.high, v.value, v.mean]).filter((x): x is number => x != null && Number.isFinite(x));
   const lo = xs.length > 0 ? Math.min(...xs) : clipLow;
