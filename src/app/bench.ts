@@ -136,6 +136,10 @@ export interface BenchRequest {
   globalBackend?: string;
   /** Comma-separated strategy names. */
   strategies: string;
+  /** Comma-separated backbone names, each at its defaults (default: digitnet). */
+  backbones?: string;
+  /** One input shape for every case (default: 28x28x1 and 32x32x3). */
+  input?: [number, number, number];
   steps: number;
   onResult?: (result: BenchResult) => void;
 }
@@ -152,23 +156,31 @@ export async function benchCommand(runner: ExperimentRunner, request: BenchReque
   const strategies = runner.adapterFactories().filter((f) => wanted.includes(f.name));
   if (strategies.length === 0) throw new UserError(messages.unknownAdapter(request.strategies, runner.adapterNames()));
   if (!Number.isInteger(request.steps) || request.steps < 1) throw new UserError(messages.badBenchSteps(String(request.steps)));
+  const bound = runner.backboneFactories();
+  const backbones = (request.backbones ?? 'digitnet').split(',').map((name) => {
+    const factory = bound.find((b) => b.name === name.trim());
+    if (factory == null) throw new UserError(messages.unknownBackbone(name.trim(), bound.map((b) => b.name)).replace(/^model\.backbone/, '--backbones'));
+    return factory;
+  });
   const results: BenchResult[] = [];
   for (const backend of backends) {
     // The pure-JS cpu backend is ~100x slower: it is measured on the smallest case only.
-    const inputs: [number, number, number][] = backend === 'cpu' ? [[28, 28, 1]] : [[28, 28, 1], [32, 32, 3]];
+    const inputs: [number, number, number][] = request.input != null ? [request.input] : backend === 'cpu' ? [[28, 28, 1]] : [[28, 28, 1], [32, 32, 3]];
     const cases = backend === 'cpu' ? strategies.filter((s) => s.name === 'source') : strategies;
-    results.push(
-      ...(await runBench({
-        backends: [backend],
-        inputs,
-        strategies: cases,
-        backbone: runner.backboneFactories()[0]!,
-        batchSize: 64,
-        steps: request.steps,
-        warmup: 5,
-        ...(request.onResult != null ? { onResult: request.onResult } : {}),
-      })),
-    );
+    for (const backbone of backbones) {
+      results.push(
+        ...(await runBench({
+          backends: [backend],
+          inputs,
+          strategies: cases,
+          backbone,
+          batchSize: 64,
+          steps: request.steps,
+          warmup: 5,
+          ...(request.onResult != null ? { onResult: request.onResult } : {}),
+        })),
+      );
+    }
   }
   return results;
 }
