@@ -111,6 +111,21 @@ function issueDetail(issue: z.core.$ZodIssue): string {
   }
 }
 
+/**
+ * A plug-in's own options (a strategy's `adapter:` keys, a backbone's `model.backbone:` keys)
+ * parsed by its schema: the parsed value, and a copy as a plain record for logging. A bad option
+ * is a UserError naming `prefix.key` and the plug-in (`for strategy 'dann'`).
+ */
+export function parseOptions<O>(schema: z.ZodType<O>, raw: unknown, origin: string, prefix: readonly string[], owner: string): { options: O; resolved: Record<string, unknown> } {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const { field, detail } = describeIssue(parsed.error.issues[0]!, schema, prefix);
+    throw new UserError(messages.configField(origin, field, `${detail} for ${owner}`));
+  }
+  const options = parsed.data;
+  return { options, resolved: typeof options === 'object' && options != null ? { ...(options as Record<string, unknown>) } : {} };
+}
+
 export function validateExperiment(raw: RawConfig, origin: string): ExperimentConfig {
   const result = experimentSchema.safeParse(raw);
   if (!result.success) {

@@ -8,8 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { describeIssue } from '../config/load.js';
-import { UserError, messages } from '../messages.js';
+import { parseOptions } from '../config/load.js';
 
 export interface BackboneArgs {
   input: [number, number, number];
@@ -112,13 +111,7 @@ export function defineBackbone<Options>(definition: BackboneDefinition<Options>)
     description: definition.description,
     defaultInput: definition.defaultInput,
     configure(raw, origin) {
-      const parsed = definition.options.safeParse(raw);
-      if (!parsed.success) {
-        const { field, detail } = describeIssue(parsed.error.issues[0]!, definition.options, ['model', 'backbone']);
-        throw new UserError(messages.configField(origin, field, `${detail} for backbone '${definition.name}'`));
-      }
-      const options = parsed.data;
-      const resolved = typeof options === 'object' && options != null ? { ...(options as Record<string, unknown>) } : {};
+      const { options, resolved } = parseOptions(definition.options, raw, origin, ['model', 'backbone'], `backbone '${definition.name}'`);
       return { factory, options: resolved, build: (args) => definition.build(args, options) };
     },
     build: (args) => factory.configure({}, definition.name).build(args),

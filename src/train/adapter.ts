@@ -13,7 +13,7 @@ import type { z } from 'zod';
 import type { Batch } from '../data/batches.js';
 import type { Backbone } from '../models/backbones.js';
 import { crossEntropy } from '../losses/classification.js';
-import { describeIssue } from '../config/load.js';
+import { parseOptions } from '../config/load.js';
 import { UserError, messages } from '../messages.js';
 
 export interface TrainBatch {
@@ -156,13 +156,7 @@ export function defineAdapter<Options>(definition: AdapterDefinition<Options>): 
       for (const [old, renamed] of Object.entries(definition.renamed ?? {})) {
         if (old in raw) throw new UserError(messages.renamedKey(origin, `adapter.${old}`, `adapter.${renamed}`, definition.name));
       }
-      const parsed = definition.options.safeParse(raw);
-      if (!parsed.success) {
-        const { field, detail } = describeIssue(parsed.error.issues[0]!, definition.options, ['adapter']);
-        throw new UserError(messages.configField(origin, field, `${detail} for strategy '${definition.name}'`));
-      }
-      const options = parsed.data;
-      const resolved = typeof options === 'object' && options != null ? { ...(options as Record<string, unknown>) } : {};
+      const { options, resolved } = parseOptions(definition.options, raw, origin, ['adapter'], `strategy '${definition.name}'`);
       return { factory, options: resolved, create: (context) => definition.create(context, options) };
     },
   };

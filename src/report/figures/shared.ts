@@ -71,9 +71,11 @@ export function spread(values: readonly number[], clipLow = 0, clipHigh = 100): 
   const half = ci ? ci95HalfWidth(values) : 0;
   const low = ci ? m - half : Math.min(...values);
   const high = ci ? m + half : Math.max(...values);
-  const clip = (x: number) => Math.min(clipHigh, Math.max(clipLow, pct(x)));
-  return { mean: pct(m), low: clip(low), high: clip(high), n: values.length, interval: ci ? '95% CI' : 'range' };
+  return { mean: pct(m), low: clipPct(low, clipLow, clipHigh), high: clipPct(high, clipLow, clipHigh), n: values.length, interval: ci ? '95% CI' : 'range' };
 }
+
+/** A fraction in percent, clipped to [clipLow, clipHigh]. */
+const clipPct = (x: number, clipLow: number, clipHigh: number) => Math.min(clipHigh, Math.max(clipLow, pct(x)));
 
 /** The subtitle part that says what the intervals of a figure are ('bars' or 'band'). */
 export function spreadNote(spreads: readonly { interval: Spread['interval'] }[], what: 'bars' | 'band'): string {
@@ -90,7 +92,7 @@ export function spreadNote(spreads: readonly { interval: Spread['interval'] }[],
  */
 export function seedRows<K extends object>(group: K, values: readonly number[], seeds: readonly number[], clipLow = 0, clipHigh = 100): (K & { kind: 'seed'; seed: number; value: number })[] {
   if (values.length < 2 || values.length >= MIN_SEEDS_FOR_CI) return [];
-  return values.map((v, i) => ({ ...group, kind: 'seed' as const, seed: seeds[i] ?? i, value: Math.min(clipHigh, Math.max(clipLow, pct(v))) }));
+  return values.map((v, i) => ({ ...group, kind: 'seed' as const, seed: seeds[i] ?? i, value: clipPct(v, clipLow, clipHigh) }));
 }
 
 export const IS_MEAN = "datum.kind === 'mean'";
