@@ -9,6 +9,12 @@ import type { AdapterFactory } from './train/adapter.js';
 import type { BackboneFactory } from './models/backbones.js';
 import { digitnet } from './models/backbones.js';
 import { resnet } from './models/resnet.js';
+import { lenet } from './models/lenet.js';
+import { alexnet } from './models/alexnet.js';
+import { vgg } from './models/vgg.js';
+import { densenet } from './models/densenet.js';
+import { inception } from './models/inception.js';
+import { mobilenet } from './models/mobilenet.js';
 import type { Tracker } from './tracking/tracker.js';
 import { FileStoreTracker } from './tracking/file-store.js';
 import { MlflowServerTracker } from './tracking/server-tracker.js';
@@ -79,7 +85,7 @@ export function createContainer(): Container {
 
   // Backbones.
   container.bind<BackboneFactory>(TYPES.BackboneFactory).toConstantValue(digitnet);
-  container.bind<BackboneFactory>(TYPES.BackboneFactory).toConstantValue(resnet);
+  for (const backbone of [resnet, lenet, alexnet, vgg, densenet, inception, mobilenet]) container.bind<BackboneFactory>(TYPES.BackboneFactory).toConstantValue(backbone);
 
   // Trackers by URI scheme.
   container.bind<TrackerFactory>(TYPES.TrackerFactory).toConstantValue((uri: string) => {

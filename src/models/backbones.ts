@@ -35,6 +35,12 @@ export interface Backbone {
   featureLayer: string;
   /** A handful of layers, input to output, whose outputs the run's diagnostics measure. */
   diagnosticLayers: string[];
+  /**
+   * Auxiliary classifiers (GoogLeNet's): `training` maps an image to [features, ...auxiliary
+   * logits] through the encoder's own layers. Used in training only: the cross-entropy of each on
+   * the labelled batch enters the loss as its own term (`names[i]`), weighted by `weight`.
+   */
+  auxiliary?: { names: string[]; weight: number; training: tf.LayersModel };
   /** A fresh copy of the same architecture (new variables): teachers, private encoders. */
   rebuild(seedOffset?: number): Backbone;
 }
@@ -63,6 +69,24 @@ export function freezeBatchNorm(encoder: tf.LayersModel, layerNames: Iterable<st
     const call = layer.call.bind(layer);
     layer.call = (inputs, kwargs) => call(inputs, { ...kwargs, training: false });
   }
+}
+
+/**
+ * Multiply-adds per image of a model's convolutions and dense layers (what the README's "M
+ * multiply-adds" figures count; batch norm, activations and pooling are left out).
+ */
+export function multiplyAdds(model: tf.LayersModel): number {
+  let total = 0;
+  for (const layer of model.layers) {
+    const kind = layer.getClassName();
+    if (kind !== 'Conv2D' && kind !== 'DepthwiseConv2D' && kind !== 'Dense') continue;
+    const kernel = layer.getWeights()[0]!.shape;
+    const out = layer.outputShape as number[];
+    // Conv2D [kh, kw, in, out] per output pixel; depthwise [kh, kw, in, multiplier]; dense [in, out].
+    const perOutput = kernel.reduce((a, c) => a * c, 1);
+    total += kind === 'Dense' ? perOutput : perOutput * out[1]! * out[2]!;
+  }
+  return total;
 }
 
 /** Names of the encoder's layers that hold weights, input to output. */

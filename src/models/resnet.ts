@@ -32,11 +32,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { buildHead, defineBackbone, seeder, type Backbone, type BackboneArgs, type BackboneBlock } from './backbones.js';
+import { buildHead, defineBackbone, type Backbone, type BackboneArgs } from './backbones.js';
+import { NetBuilder, activationSchema, layerName } from './builder.js';
 
-export const ACTIVATIONS = ['relu', 'relu6', 'sigmoid', 'tanh'] as const;
-export type Activation = (typeof ACTIVATIONS)[number];
-export const activationSchema = z.enum(ACTIVATIONS);
+export { ACTIVATIONS, activationSchema, type Activation } from './builder.js';
 
 const ORDERS = ['post', 'bn-after-add', 'relu-before-add', 'relu-only-pre', 'pre'] as const;
 
@@ -80,74 +79,22 @@ export const resnetOptions = z
   });
 export type ResnetOptions = z.infer<typeof resnetOptions>;
 
-/** The name of the layer that produced a symbolic tensor. */
-const layerName = (t: tf.SymbolicTensor): string => t.sourceLayer.name;
-
-/** What a builder threads through: the running tensor, the seeds and the blocks' layer lists. */
-class Builder {
-  readonly blocks: BackboneBlock[] = [];
-  private current: BackboneBlock | null = null;
-  private readonly next: () => number;
-
+/** NetBuilder with ResNet's conventions: He initialisation, a bias only without batch norm. */
+class Builder extends NetBuilder {
   constructor(
     seed: number,
     private readonly options: ResnetOptions,
   ) {
-    this.next = seeder(seed);
+    super(seed, options.activation);
   }
 
-  block(name: string): void {
-    this.current = { name, layers: [] };
-    this.blocks.push(this.current);
+  rconv(x: tf.SymbolicTensor, name: string, filters: number, kernel: number, stride: number): tf.SymbolicTensor {
+    return this.conv(x, name, { filters, kernel, stride, bias: this.options.norm === 'none', init: 'he' });
   }
 
-  private own<L extends tf.layers.Layer>(layer: L): L {
-    this.current!.layers.push(layer.name);
-    return layer;
-  }
-
-  conv(x: tf.SymbolicTensor, name: string, filters: number, kernel: number, stride: number): tf.SymbolicTensor {
-    const pad = (kernel - 1) / 2;
-    let h = x;
-    // PyTorch pads symmetrically; 'same' with a stride of 2 pads bottom/right only.
-    if (stride > 1 && pad > 0) h = this.own(tf.layers.zeroPadding2d({ name: `${name}.pad`, padding: pad })).apply(h) as tf.SymbolicTensor;
-    const padding = stride > 1 || pad === 0 ? 'valid' : 'same';
-    return this.own(
-      tf.layers.conv2d({
-        name,
-        filters,
-        kernelSize: kernel,
-        strides: stride,
-        padding,
-        useBias: this.options.norm === 'none',
-        // He initialisation (fan-out, as torchvision's kaiming_normal_ for ReLU networks).
-        kernelInitializer: tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed: this.next() }),
-      }),
-    ).apply(h) as tf.SymbolicTensor;
-  }
-
-  norm(x: tf.SymbolicTensor, name: string, zeroGamma = false): tf.SymbolicTensor {
-    if (this.options.norm === 'none') return x;
-    // PyTorch's BatchNorm2d: momentum 0.1 (tfjs: 0.9 of the old value), eps 1e-5.
-    return this.own(tf.layers.batchNormalization({ name, momentum: 0.9, epsilon: 1e-5, ...(zeroGamma ? { gammaInitializer: 'zeros' } : {}) })).apply(x) as tf.SymbolicTensor;
-  }
-
-  act(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
-    return this.own(tf.layers.activation({ name, activation: this.options.activation })).apply(x) as tf.SymbolicTensor;
-  }
-
-  add(a: tf.SymbolicTensor, b: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
-    return this.own(tf.layers.add({ name })).apply([a, b]) as tf.SymbolicTensor;
-  }
-
-  maxPool(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
-    // maxpool 3x3/2, padding 1; zero padding equals PyTorch's -inf padding after a non-negative activation.
-    const padded = this.own(tf.layers.zeroPadding2d({ name: `${name}.pad`, padding: 1 })).apply(x) as tf.SymbolicTensor;
-    return this.own(tf.layers.maxPooling2d({ name, poolSize: 3, strides: 2, padding: 'valid' })).apply(padded) as tf.SymbolicTensor;
-  }
-
-  pool(x: tf.SymbolicTensor): tf.SymbolicTensor {
-    return this.own(tf.layers.globalAveragePooling2d({ name: 'avgpool' })).apply(x) as tf.SymbolicTensor;
+  /** Batch norm, or nothing with `norm: none`. */
+  rnorm(x: tf.SymbolicTensor, name: string, zeroGamma = false): tf.SymbolicTensor {
+    return this.options.norm === 'none' ? x : this.norm(x, name, { zeroGamma });
   }
 }
 
@@ -167,24 +114,24 @@ function residualBlock(b: Builder, x: tf.SymbolicTensor, prefix: string, planes:
   convs.forEach(([filters, kernel, s], i) => {
     const k = i + 1;
     const last = i === convs.length - 1;
-    if (order === 'pre') h = b.act(b.norm(h, `${prefix}.bn${k}`), `${prefix}.act${k}`);
+    if (order === 'pre') h = b.act(b.rnorm(h, `${prefix}.bn${k}`), `${prefix}.act${k}`);
     if (order === 'relu-only-pre') h = b.act(h, `${prefix}.act${k}`);
-    h = b.conv(h, `${prefix}.conv${k}`, filters, kernel, s);
+    h = b.rconv(h, `${prefix}.conv${k}`, filters, kernel, s);
     // zeroInitResidual: the branch's last batch norm starts at 0, so each block starts as the identity.
-    if (order === 'relu-only-pre' || order === 'post' || order === 'relu-before-add' || (order === 'bn-after-add' && !last)) h = b.norm(h, `${prefix}.bn${k}`, last && options.skip && options.zeroInitResidual);
+    if (order === 'relu-only-pre' || order === 'post' || order === 'relu-before-add' || (order === 'bn-after-add' && !last)) h = b.rnorm(h, `${prefix}.bn${k}`, last && options.skip && options.zeroInitResidual);
     if (!pre && !last) h = b.act(h, `${prefix}.act${k}`);
     if (order === 'relu-before-add' && last) h = b.act(h, `${prefix}.act${k}`);
   });
   if (options.skip) {
     let shortcut = x;
     if (stride !== 1 || inChannels !== out) {
-      shortcut = b.conv(x, `${prefix}.downsample.0`, out, 1, stride);
-      if (!pre) shortcut = b.norm(shortcut, `${prefix}.downsample.1`);
+      shortcut = b.rconv(x, `${prefix}.downsample.0`, out, 1, stride);
+      if (!pre) shortcut = b.rnorm(shortcut, `${prefix}.downsample.1`);
     }
     h = b.add(h, shortcut, `${prefix}.add`);
   }
   const n = convs.length;
-  if (order === 'bn-after-add') h = b.act(b.norm(h, `${prefix}.bn${n}`), `${prefix}.act${n}`);
+  if (order === 'bn-after-add') h = b.act(b.rnorm(h, `${prefix}.bn${n}`), `${prefix}.act${n}`);
   if (order === 'post') h = b.act(h, `${prefix}.act${n}`);
   return h;
 }
@@ -200,9 +147,9 @@ export function buildResnet(args: BackboneArgs, options: ResnetOptions): Backbon
 
   const x = tf.input({ shape: input, name: 'image' });
   b.block('stem');
-  let h = b.conv(x, 'conv1', planesOf(0), imagenet != null ? 7 : 3, imagenet != null ? 2 : 1);
-  if (options.order !== 'pre' && options.order !== 'relu-only-pre') h = b.act(b.norm(h, 'bn1'), 'stem.act');
-  if (imagenet != null) h = b.maxPool(h, 'maxpool');
+  let h = b.rconv(x, 'conv1', planesOf(0), imagenet != null ? 7 : 3, imagenet != null ? 2 : 1);
+  if (options.order !== 'pre' && options.order !== 'relu-only-pre') h = b.act(b.rnorm(h, 'bn1'), 'stem.act');
+  if (imagenet != null) h = b.maxPool(h, 'maxpool', 3, 2, 1);
   // The diagnostic layers: the stem's output and each stage's, then the pooled features.
   const diagnostic = [layerName(h)];
   stages.forEach((count, stage) => {
@@ -215,9 +162,9 @@ export function buildResnet(args: BackboneArgs, options: ResnetOptions): Backbon
   });
   if (options.order === 'pre' || options.order === 'relu-only-pre') {
     b.block('final');
-    h = b.act(b.norm(h, 'final.bn'), 'final.act');
+    h = b.act(b.rnorm(h, 'final.bn'), 'final.act');
   }
-  const features = b.pool(h);
+  const features = b.globalAvgPool(h, 'avgpool');
   diagnostic.push(layerName(features));
   const encoder = tf.model({ inputs: x, outputs: features, name: 'encoder' });
   const featureSize = features.shape[1] as number;

@@ -176,13 +176,54 @@ export abstract class ClassifierAdapter implements Adapter {
   protected readonly encoder: tf.LayersModel;
   protected classifier: tf.LayersModel;
 
+  /** Auxiliary logits of the images the training encoder saw in this step (GoogLeNet's heads). */
+  private readonly auxLogits = new Map<tf.Tensor, tf.Tensor2D[]>();
+
   constructor(protected readonly context: AdapterContext) {
     this.encoder = context.backbone.encoder;
     this.classifier = context.backbone.classifier;
   }
 
   trainableVariables(): tf.Variable[] {
-    return [...variablesOf(this.encoder), ...variablesOf(this.classifier)];
+    return [...variablesOf(this.encoder), ...variablesOf(this.classifier), ...this.auxVariables()];
+  }
+
+  /** The auxiliary heads' own variables (the encoder's are shared with them). */
+  protected auxVariables(): tf.Variable[] {
+    const aux = this.context.backbone.auxiliary;
+    if (aux == null) return [];
+    const shared = new Set(this.encoder.trainableWeights.map((w) => w.name));
+    return aux.training.trainableWeights.filter((w) => !shared.has(w.name)).map((w) => w.read() as tf.Variable);
+  }
+
+  /**
+   * The auxiliary heads' terms (`aux1`, `aux2`: cross-entropy on the labelled batch, source first),
+   * reusing the logits of this step's forward pass when the strategy ran the training encoder on
+   * that batch. Empty for a backbone without auxiliary heads.
+   */
+  private auxTerms(batch: TrainBatch): LossTerms {
+    const aux = this.context.backbone.auxiliary;
+    const labelled = batch.source ?? batch.targetLabelled;
+    if (aux == null || labelled == null) return {};
+    const logits = this.auxLogits.get(labelled.x) ?? (aux.training.apply(labelled.x, { training: true }) as tf.Tensor2D[]).slice(1);
+    return Object.fromEntries(aux.names.map((name, i) => [name, crossEntropy(logits[i]!, labelled.y)]));
+  }
+
+  private auxWeights(): Record<string, number> {
+    const aux = this.context.backbone.auxiliary;
+    return aux == null ? {} : Object.fromEntries(aux.names.map((name) => [name, aux.weight]));
+  }
+
+  /** The strategy's terms plus the auxiliary heads'. */
+  private withAux(terms: (batch: TrainBatch) => LossTerms): (batch: TrainBatch) => LossTerms {
+    return (batch) => {
+      this.auxLogits.clear();
+      try {
+        return { ...terms(batch), ...this.auxTerms(batch) };
+      } finally {
+        this.auxLogits.clear();
+      }
+    };
   }
 
   abstract loss(batch: TrainBatch, progress: number, monitor: Monitor): LossTerms;
@@ -205,8 +246,8 @@ export abstract class ClassifierAdapter implements Adapter {
       needs: this.needs,
       evaluate: true,
       variableGroups: () => [{ variables: this.trainableVariables(), lrScale: 1 }],
-      loss: (batch, progress, monitor) => this.loss(batch, progress, monitor),
-      weights: (progress) => this.weights(progress),
+      loss: (batch, progress, monitor) => this.withAux((b) => this.loss(b, progress, monitor))(batch),
+      weights: (progress) => ({ ...this.auxWeights(), ...this.weights(progress) }),
       afterStep: this.afterStep == null ? undefined : () => this.afterStep!(),
     };
   }
@@ -218,20 +259,24 @@ export abstract class ClassifierAdapter implements Adapter {
       steps,
       needs: { source: true, targetUnlabelled: false, targetLabels: 'never' },
       evaluate: false,
-      variableGroups: () => [{ variables: [...variablesOf(this.encoder), ...variablesOf(this.classifier)], lrScale: 1 }],
-      loss: (batch) => ({ cls: this.sourceTerm(batch) }),
-      weights: () => ({}),
+      variableGroups: () => [{ variables: [...variablesOf(this.encoder), ...variablesOf(this.classifier), ...this.auxVariables()], lrScale: 1 }],
+      loss: (batch) => this.withAux((b) => ({ cls: this.sourceTerm(b) }))(batch),
+      weights: () => this.auxWeights(),
     };
   }
 
   /** Logits in training mode (dropout / batch-norm statistics active). */
   protected logits(x: tf.Tensor4D): tf.Tensor2D {
-    return this.classifier.apply(this.encoder.apply(x, { training: true }), { training: true }) as tf.Tensor2D;
+    return this.classifier.apply(this.trainFeatures(x), { training: true }) as tf.Tensor2D;
   }
 
-  /** Features in training mode, [B, D]. */
+  /** Features in training mode, [B, D] (with auxiliary heads, their logits are kept for auxTerms). */
   protected trainFeatures(x: tf.Tensor4D): tf.Tensor2D {
-    return this.encoder.apply(x, { training: true }) as tf.Tensor2D;
+    const aux = this.context.backbone.auxiliary;
+    if (aux == null) return this.encoder.apply(x, { training: true }) as tf.Tensor2D;
+    const [features, ...logits] = aux.training.apply(x, { training: true }) as tf.Tensor2D[];
+    this.auxLogits.set(x, logits);
+    return features!;
   }
 
   protected sourceTerm(batch: TrainBatch): tf.Scalar {

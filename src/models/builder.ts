@@ -1,0 +1,194 @@
+/**
+ * What every architecture file builds with: layers named as torchvision names its parameters,
+ * each weighted layer recorded in the block it belongs to (what `freeze` counts), deterministic
+ * initialiser seeds, PyTorch's symmetric padding.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { seeder, type BackboneBlock } from './backbones.js';
+
+export const ACTIVATIONS = ['relu', 'relu6', 'sigmoid', 'tanh'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+export const activationSchema = z.enum(ACTIVATIONS);
+
+/**
+ * Constant padding of height and width (`tf.layers.zeroPadding2d` pads with zeros only). Max
+ * pooling pads with -Infinity, as PyTorch's MaxPool2d does: zero padding would change the result
+ * wherever every value of a window is negative (after tanh, or with no activation).
+ */
+export class ConstantPad2D extends tf.layers.Layer {
+  static readonly className = 'DalabConstantPad2D';
+  private readonly padding: [[number, number], [number, number]];
+  private readonly value: number;
+
+  constructor(config: { padding: [[number, number], [number, number]]; value: number | 'min'; name?: string }) {
+    super(config);
+    this.padding = config.padding;
+    // JSON has no -Infinity: 'min' stands for it in the saved topology.
+    this.value = config.value === 'min' ? -Infinity : config.value;
+  }
+
+  override computeOutputShape(shape: tf.Shape): tf.Shape {
+    const [[t, b], [l, r]] = this.padding;
+    return [shape[0]!, shape[1] == null ? null : shape[1] + t + b, shape[2] == null ? null : shape[2] + l + r, shape[3]!];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    return tf.pad(x, [[0, 0], ...this.padding, [0, 0]], this.value);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), padding: this.padding, value: this.value === -Infinity ? 'min' : this.value };
+  }
+}
+tf.serialization.registerClass(ConstantPad2D);
+
+export type Padding = number | 'same' | 'valid';
+
+export interface ConvSpec {
+  filters: number;
+  kernel: number | [number, number];
+  stride?: number;
+  /** Symmetric padding on every side (PyTorch's `padding`); default (k - 1) / 2. */
+  pad?: Padding;
+  bias?: boolean;
+  /** he: kaiming normal, fan-out (torchvision's ResNet, VGG, MobileNet, DenseNet); glorot: uniform. */
+  init?: 'he' | 'glorot';
+  /** groups = channels: a depthwise convolution. */
+  depthwise?: boolean;
+}
+
+/** Builds a functional tfjs graph block by block. */
+export class NetBuilder {
+  readonly blocks: BackboneBlock[] = [];
+  private current: BackboneBlock | null = null;
+  readonly next: () => number;
+
+  constructor(
+    seed: number,
+    readonly activation: Activation,
+  ) {
+    this.next = seeder(seed);
+  }
+
+  /** Starts a block: the layers built from now on belong to it. */
+  block(name: string): void {
+    this.current = { name, layers: [] };
+    this.blocks.push(this.current);
+  }
+
+  /** Applies a layer, recording it in the current block. */
+  apply(layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor {
+    this.current?.layers.push(layer.name);
+    return layer.apply(x) as tf.SymbolicTensor;
+  }
+
+  private initializer(init: 'he' | 'glorot'): ReturnType<typeof tf.initializers.glorotUniform> {
+    return init === 'he' ? tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed: this.next() }) : tf.initializers.glorotUniform({ seed: this.next() });
+  }
+
+  /** Zero padding, symmetric (`pad` on every side) or as given per side. */
+  pad(x: tf.SymbolicTensor, name: string, pad: number | [[number, number], [number, number]], value: number | 'min' = 0): tf.SymbolicTensor {
+    const padding: [[number, number], [number, number]] = typeof pad === 'number' ? [[pad, pad], [pad, pad]] : pad;
+    return this.apply(new ConstantPad2D({ name, padding, value }), x);
+  }
+
+  conv(x: tf.SymbolicTensor, name: string, spec: ConvSpec): tf.SymbolicTensor {
+    const [kh, kw] = typeof spec.kernel === 'number' ? [spec.kernel, spec.kernel] : spec.kernel;
+    const stride = spec.stride ?? 1;
+    const pad = spec.pad ?? (kh === kw && kh % 2 === 1 ? (kh - 1) / 2 : 'same');
+    let h = x;
+    let padding: 'same' | 'valid' = 'valid';
+    if (pad === 'same' || pad === 'valid') padding = pad;
+    else if (pad > 0) {
+      // Stride 1, odd kernel, (k - 1) / 2: 'same' is the same symmetric padding. Else explicit:
+      // TensorFlow's 'same' pads bottom/right first, PyTorch pads every side alike.
+      if (stride === 1 && kh === kw && pad === (kh - 1) / 2) padding = 'same';
+      else h = this.pad(h, `${name}.pad`, pad);
+    }
+    const inChannels = h.shape[3] as number;
+    const common = { name, kernelSize: [kh, kw] as [number, number], strides: stride, padding, useBias: spec.bias ?? false };
+    const layer = spec.depthwise
+      ? tf.layers.depthwiseConv2d({ ...common, depthMultiplier: spec.filters / inChannels, depthwiseInitializer: this.initializer(spec.init ?? 'he') })
+      : tf.layers.conv2d({ ...common, filters: spec.filters, kernelInitializer: this.initializer(spec.init ?? 'he') });
+    return this.apply(layer, h);
+  }
+
+  /** Batch norm with PyTorch's defaults: momentum 0.1 (tfjs: 0.9 of the old value), eps 1e-5. */
+  norm(x: tf.SymbolicTensor, name: string, options: { eps?: number; zeroGamma?: boolean } = {}): tf.SymbolicTensor {
+    return this.apply(tf.layers.batchNormalization({ name, momentum: 0.9, epsilon: options.eps ?? 1e-5, ...(options.zeroGamma ? { gammaInitializer: 'zeros' } : {}) }), x);
+  }
+
+  act(x: tf.SymbolicTensor, name: string, activation: Activation = this.activation): tf.SymbolicTensor {
+    return this.apply(tf.layers.activation({ name, activation }), x);
+  }
+
+  dense(x: tf.SymbolicTensor, name: string, units: number, init: 'he' | 'glorot' = 'glorot'): tf.SymbolicTensor {
+    return this.apply(tf.layers.dense({ name, units, kernelInitializer: this.initializer(init) }), x);
+  }
+
+  /**
+   * Max pooling with PyTorch's arguments: symmetric padding `pad` (with -Infinity), and
+   * `ceil: true` for torchvision's ceil_mode (the last, partial window is kept).
+   */
+  maxPool(x: tf.SymbolicTensor, name: string, kernel: number, stride: number, pad = 0, ceil = false): tf.SymbolicTensor {
+    const [h, w] = [x.shape[1] as number, x.shape[2] as number];
+    const extra = (size: number) => {
+      if (!ceil) return 0;
+      const span = size + 2 * pad - kernel;
+      const out = Math.ceil(span / stride) + 1;
+      // PyTorch drops a last window that would start in the right padding.
+      const kept = (out - 1) * stride >= size + pad ? out - 1 : out;
+      return Math.max(0, (kept - 1) * stride + kernel - (size + 2 * pad));
+    };
+    const [eh, ew] = [extra(h), extra(w)];
+    let t = x;
+    if (pad > 0 || eh > 0 || ew > 0) t = this.pad(t, `${name}.pad`, [[pad, pad + eh], [pad, pad + ew]], 'min');
+    return this.apply(tf.layers.maxPooling2d({ name, poolSize: kernel, strides: stride, padding: 'valid' }), t);
+  }
+
+  avgPool(x: tf.SymbolicTensor, name: string, kernel: number, stride: number): tf.SymbolicTensor {
+    return this.apply(tf.layers.averagePooling2d({ name, poolSize: kernel, strides: stride, padding: 'valid' }), x);
+  }
+
+  /**
+   * PyTorch's AdaptiveAvgPool2d to `size` x `size` where the input divides evenly (the identity at
+   * torchvision's 224x224 for AlexNet and VGG); any other input size is an error naming the layer.
+   */
+  adaptiveAvgPool(x: tf.SymbolicTensor, name: string, size: number): tf.SymbolicTensor {
+    const [h, w] = [x.shape[1] as number, x.shape[2] as number];
+    if (h === size && w === size) return x;
+    if (h % size !== 0 || w % size !== 0) throw new Error(`${name}: adaptive average pooling of ${h}x${w} to ${size}x${size} needs a multiple of ${size}`);
+    return this.apply(tf.layers.averagePooling2d({ name, poolSize: [h / size, w / size], strides: [h / size, w / size], padding: 'valid' }), x);
+  }
+
+  globalAvgPool(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
+    return this.apply(tf.layers.globalAveragePooling2d({ name }), x);
+  }
+
+  dropout(x: tf.SymbolicTensor, name: string, rate: number): tf.SymbolicTensor {
+    return rate > 0 ? this.apply(tf.layers.dropout({ name, rate, seed: this.next() }), x) : x;
+  }
+
+  flatten(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
+    return this.apply(tf.layers.flatten({ name }), x);
+  }
+
+  concat(xs: tf.SymbolicTensor[], name: string): tf.SymbolicTensor {
+    return this.apply(tf.layers.concatenate({ name, axis: -1 }), xs);
+  }
+
+  add(a: tf.SymbolicTensor, b: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
+    return this.apply(tf.layers.add({ name }), [a, b]);
+  }
+}
+
+/** The name of the layer that produced a symbolic tensor. */
+export const layerName = (t: tf.SymbolicTensor): string => t.sourceLayer.name;
+
+/** torchvision's `_make_divisible`: the nearest multiple of `divisor`, never 10% below `value`. */
+export function makeDivisible(value: number, divisor = 8): number {
+  const rounded = Math.max(divisor, Math.floor(value + divisor / 2) - ((Math.floor(value + divisor / 2)) % divisor));
+  return rounded < 0.9 * value ? rounded + divisor : rounded;
+}
