@@ -7,6 +7,10 @@
  * wasm heap (a memory-bound copy), and the product runs in the backend's own `BatchMatMul`
  * kernel (XNNPACK, SIMD), which is where nearly all of the arithmetic is.
  *
+ * `DepthwiseConv2dNativeBackpropFilter` and `...BackpropInput` (MobileNet's depthwise convolutions)
+ * are missing too: direct loops over the output (a depthwise convolution does KH*KW multiply-adds
+ * per output value, too few for a matrix multiply to pay for its im2col copy).
+ *
  * `Conv2DBackpropInput` exists there but is a direct loop about 5x slower than a forward convolution;
  * we replace it with one (see conv2DBackpropInputWasm).
  *
@@ -235,6 +239,82 @@ function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+interface DepthwiseAttrs {
+  strides: [number, number] | number;
+  dilations: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterShape?: [number, number, number, number];
+  inputShape?: [number, number, number, number];
+}
+
+function depthwiseInfo(xShape: number[], filterShape: number[], attrs: DepthwiseAttrs, kernel: string): tf.backend_util.Conv2DInfo {
+  const d = attrs.dilations;
+  if ((typeof d === 'number' ? d : Math.max(...d)) > 1) throw new Error(`${kernel} on wasm supports dilation 1 only`);
+  return tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, true, 'channelsLast');
+}
+
+/**
+ * The gradients of y[n, oh, ow, c*M + m] = sum_{kh, kw} x[n, oh*sh + kh - top, ow*sw + kw - left, c] * W[kh, kw, c, m]
+ * (M, the depth multiplier): one pass over the outputs for either, dW or dx.
+ */
+function depthwiseBackprop(info: tf.backend_util.Conv2DInfo, x: Float32Array | null, w: Float32Array | null, dy: Float32Array, out: Float32Array): void {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
+  const m = outChannels / inChannels;
+  out.fill(0);
+  for (let n = 0; n < batchSize; n++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      for (let ow = 0; ow < outWidth; ow++) {
+        const g = ((n * outHeight + oh) * outWidth + ow) * outChannels;
+        for (let kh = 0; kh < filterHeight; kh++) {
+          const ih = oh * strideHeight - padInfo.top + kh;
+          if (ih < 0 || ih >= inHeight) continue;
+          for (let kw = 0; kw < filterWidth; kw++) {
+            const iw = ow * strideWidth - padInfo.left + kw;
+            if (iw < 0 || iw >= inWidth) continue;
+            const xi = ((n * inHeight + ih) * inWidth + iw) * inChannels;
+            const wi = (kh * filterWidth + kw) * outChannels;
+            if (x != null) {
+              // dW[kh, kw, c, m] += x[.., c] * dy[.., c*M + m]
+              for (let c = 0; c < inChannels; c++) {
+                const v = x[xi + c]!;
+                for (let j = 0; j < m; j++) out[wi + c * m + j] += v * dy[g + c * m + j]!;
+              }
+            } else {
+              // dx[.., c] += W[kh, kw, c, m] * dy[.., c*M + m]
+              for (let c = 0; c < inChannels; c++) {
+                let sum = 0;
+                for (let j = 0; j < m; j++) sum += w![wi + c * m + j]! * dy[g + c * m + j]!;
+                out[xi + c] += sum;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+function depthwiseBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const attrs = args.attrs as unknown as DepthwiseAttrs;
+  const info = depthwiseInfo(x.shape, attrs.filterShape!, attrs, tf.DepthwiseConv2dNativeBackpropFilter);
+  const out = backend.makeOutput([...attrs.filterShape!], 'float32');
+  depthwiseBackprop(info, backend.typedArrayFromHeap(x), null, backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(out));
+  return out;
+}
+
+function depthwiseBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const attrs = args.attrs as unknown as DepthwiseAttrs;
+  const info = depthwiseInfo(attrs.inputShape!, filter.shape, attrs, tf.DepthwiseConv2dNativeBackpropInput);
+  const out = backend.makeOutput([...attrs.inputShape!], 'float32');
+  depthwiseBackprop(info, null, backend.typedArrayFromHeap(filter), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(out));
+  return out;
+}
+
 let registered = false;
 
 /** Registers the kernels above for the 'wasm' backend (idempotent). */
@@ -248,5 +328,11 @@ export function registerWasmTrainingKernels(): void {
   tf.registerKernel({ kernelName: tf.Conv2DBackpropInput, backendName: 'wasm', kernelFunc: conv2DBackpropInputWasm as unknown as tf.KernelFunc });
   tf.unregisterKernel(tf.MaxPoolGrad, 'wasm');
   tf.registerKernel({ kernelName: tf.MaxPoolGrad, backendName: 'wasm', kernelFunc: maxPoolGradWasm as unknown as tf.KernelFunc });
+  for (const [name, kernelFunc] of [
+    [tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilterWasm],
+    [tf.DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInputWasm],
+  ] as const) {
+    if (tf.getKernel(name, 'wasm') == null) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  }
   registered = true;
 }

@@ -45,6 +45,7 @@ export class ConstantPad2D extends tf.layers.Layer {
 tf.serialization.registerClass(ConstantPad2D);
 
 export type Padding = number | 'same' | 'valid';
+export type Init = 'he' | 'he-in' | 'glorot';
 
 export interface ConvSpec {
   filters: number;
@@ -53,8 +54,8 @@ export interface ConvSpec {
   /** Symmetric padding on every side (PyTorch's `padding`); default (k - 1) / 2. */
   pad?: Padding;
   bias?: boolean;
-  /** he: kaiming normal, fan-out (torchvision's ResNet, VGG, MobileNet, DenseNet); glorot: uniform. */
-  init?: 'he' | 'glorot';
+  /** he: kaiming normal, fan-out (torchvision's ResNet, VGG, MobileNet, DenseNet); he-in: fan-in; glorot: uniform. */
+  init?: Init;
   /** groups = channels: a depthwise convolution. */
   depthwise?: boolean;
 }
@@ -84,8 +85,9 @@ export class NetBuilder {
     return layer.apply(x) as tf.SymbolicTensor;
   }
 
-  private initializer(init: 'he' | 'glorot'): ReturnType<typeof tf.initializers.glorotUniform> {
-    return init === 'he' ? tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed: this.next() }) : tf.initializers.glorotUniform({ seed: this.next() });
+  private initializer(init: Init): ReturnType<typeof tf.initializers.glorotUniform> {
+    if (init === 'glorot') return tf.initializers.glorotUniform({ seed: this.next() });
+    return tf.initializers.varianceScaling({ scale: 2, mode: init === 'he' ? 'fanOut' : 'fanIn', distribution: 'normal', seed: this.next() });
   }
 
   /** Zero padding, symmetric (`pad` on every side) or as given per side. */
@@ -124,7 +126,7 @@ export class NetBuilder {
     return this.apply(tf.layers.activation({ name, activation }), x);
   }
 
-  dense(x: tf.SymbolicTensor, name: string, units: number, init: 'he' | 'glorot' = 'glorot'): tf.SymbolicTensor {
+  dense(x: tf.SymbolicTensor, name: string, units: number, init: Init = 'glorot'): tf.SymbolicTensor {
     return this.apply(tf.layers.dense({ name, units, kernelInitializer: this.initializer(init) }), x);
   }
 

@@ -50,7 +50,7 @@ const VARIANTS: [BackboneFactory, Record<string, unknown>[]][] = [
   [lenet, [{}, { pool: 'max' }, ...ACTIVATIONS]],
   [alexnet, [{}, { lrn: true }, { width: 0.5 }, { fc: 128 }, { dropout: 0 }, ...ACTIVATIONS]],
   [vgg, [{}, { depth: 11 }, { depth: 13 }, { depth: 19 }, { norm: 'none' }, { width: 0.25 }, { fc: 64 }, { dropout: 0.2 }, ...ACTIVATIONS]],
-  [densenet, [{}, { block: 'basic', depth: 22 }, { growth: 4 }, { compression: 1 }, { width: 2 }, { pyramidal: true }, { stemStride: 1, depth: 22 }, ...ACTIVATIONS]],
+  [densenet, [{}, { block: 'bottleneck', depth: 22, growth: 8 }, { growth: 4 }, { compression: 1 }, { width: 2 }, { pyramidal: true }, { stemStride: 1, depth: 10 }, ...ACTIVATIONS]],
   [inception, [{}, { aux: false }, { auxWeight: 1 }, { width: 0.125 }, { dropout: 0.4 }, ...ACTIVATIONS]],
   [mobilenet, [{}, { width: 0.35 }, { width: 1 }, { dropout: 0.2 }, ...ACTIVATIONS]],
 ];
@@ -86,7 +86,7 @@ for (const [factory, variants] of VARIANTS) {
 
 test('options are strict: an unknown key or value is a UserError naming it', (t) => {
   t.throws(() => vgg.configure({ depth: 17 }, 'f.yaml'), { instanceOf: UserError, message: /f\.yaml: model\.backbone\.depth/ });
-  t.throws(() => densenet.configure({ depth: 41 }, 'f.yaml'), { instanceOf: UserError, message: /model\.backbone\.depth: bottleneck layers need depth 6n\+4 .* got 41/ });
+  t.throws(() => densenet.configure({ depth: 41, block: 'bottleneck' }, 'f.yaml'), { instanceOf: UserError, message: /model\.backbone\.depth: bottleneck layers need depth 6n\+4 .* got 41/ });
   t.throws(() => mobilenet.configure({ widht: 1 }, 'f.yaml'), { instanceOf: UserError, message: /model\.backbone\.widht: unknown key/ });
   t.throws(() => inception.configure({ activation: 'gelu' }, 'f.yaml'), { instanceOf: UserError, message: /model\.backbone\.activation/ });
   t.throws(() => alexnet.configure({ variant: 'caffe' }, 'f.yaml'), { instanceOf: UserError, message: /model\.backbone\.variant/ });
