@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import YAML from 'yaml';
 import { TYPES } from '../types.js';
 import type { AdapterFactory, Adapter, ConfiguredAdapter } from '../train/adapter.js';
-import { backboneSpec, type Backbone, type BackboneFactory, type ConfiguredBackbone } from '../models/backbones.js';
+import { backboneSpec, gradientBlocks, type Backbone, type BackboneFactory, type ConfiguredBackbone } from '../models/backbones.js';
 import { diagnostics, fixedSample } from '../train/diagnostics.js';
 import type { Tracker, TrackedRun } from '../tracking/tracker.js';
 import type { ExperimentConfig } from '../config/schema.js';
@@ -26,7 +26,7 @@ import { fingerprint } from '../data/types.js';
 import { runLoop, type LoopObserver } from '../train/loop.js';
 import { saveModels } from '../models/checkpoint.js';
 import type { Validator } from '../train/validators/validator.js';
-import { checkpointDir, RUN_FILES, writeRunJson } from '../tracking/run-files.js';
+import { checkpointDir, RUN_FILES, writeRunJson, type GradientNormsFile } from '../tracking/run-files.js';
 import { writeRunFigures } from '../report/run-figures.js';
 import { experimentName, trackingUri } from '../tracking/resolve.js';
 import { DALAB_VERSION } from '../version.js';
@@ -235,6 +235,8 @@ export class ExperimentRunner {
   ): Promise<Record<string, number>> {
     progress.start(adapter.phases(config.train.steps).reduce((n, p) => n + p.steps, 0), `${adapter.name} ${domainName(config.source)} -> ${domainName(config.target)}`);
     const curve: { step: number; metrics: Record<string, number> }[] = [];
+    const blocks = gradientBlocks(backbone);
+    const gradNorms: GradientNormsFile['steps'] = [];
     const observer: LoopObserver = {
       onLosses: (step, terms) => {
         for (const [k, v] of Object.entries(terms)) run.logMetric(`loss/${k}`, v, step);
@@ -245,17 +247,22 @@ export class ExperimentRunner {
         void run.flush();
         progress.evaluation(step, metrics);
       },
+      onGradNorms: (step, norms) => {
+        gradNorms.push({ step, norms });
+        for (const [k, v] of Object.entries(norms)) run.logMetric(`grad_norm/${k}`, v, step);
+      },
       onMonitors: (step, values) => {
         for (const [k, v] of Object.entries(values)) run.logMetric(k, v, step);
       },
       onStep: (step, info) => progress.step(step, info),
     };
     const before = await diagnostics(backbone, source.test, target.test);
-    const result = await runLoop(config, adapter, source, target, { observer, validators: this.validators });
+    const result = await runLoop(config, adapter, source, target, { observer, validators: this.validators, gradientBlocks: blocks });
     progress.stop();
     const after = await diagnostics(backbone, source.test, target.test);
     writeRunJson(run.artifactDir, 'features/start.json', { step: 0, ...before.snapshot });
     writeRunJson(run.artifactDir, 'features/end.json', { step: result.totalSteps, ...after.snapshot });
+    if (gradNorms.length > 0) writeRunJson(run.artifactDir, 'gradient_norms.json', { blocks: blocks.map((b) => b.name).filter((b) => gradNorms.some((g) => b in g.norms)), steps: gradNorms });
     writeRunJson(run.artifactDir, 'domain_distance.json', {
       measure: 'mmd',
       sample: 200,

@@ -51,6 +51,8 @@ export const trainSchema = z
     optimizer: z.enum(['adam', 'sgd']).default('adam'),
     lr: z.number().positive().default(0.001),
     momentum: z.number().min(0).max(1).default(0.9),
+    /** L2 on the kernels (convolution and dense weights, not biases or batch norm): gradient + weightDecay * w (PyTorch's weight_decay). */
+    weightDecay: z.number().min(0).default(0),
     schedule: z.enum(['constant', 'step', 'cosine', 'dann']).default('constant'),
     /** step schedule: multiply the rate by `gamma` every `stepSize` steps. */
     stepSize: positiveInt.optional(),

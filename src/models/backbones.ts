@@ -49,6 +49,18 @@ export interface Backbone {
 export const blockNames = (backbone: Pick<Backbone, 'blocks'>): string[] => backbone.blocks.map((b) => b.name);
 
 /** A model with the outputs of the named encoder layers, flattened to [B, D] each (shares weights). */
+/**
+ * The variables of each block (what `grad_norm/<block>` sums over), by tf.Variable name, in the
+ * backbone's order, then the classifier as `head`.
+ */
+export function gradientBlocks(backbone: Pick<Backbone, 'blocks' | 'encoder' | 'classifier'>): { name: string; variables: string[] }[] {
+  const names = (ws: tf.LayerVariable[]) => ws.map((w) => (w.read() as tf.Variable).name);
+  return [
+    ...backbone.blocks.map((b) => ({ name: b.name, variables: b.layers.flatMap((l) => names(backbone.encoder.getLayer(l).weights.filter((w) => w.trainable))) })),
+    { name: 'head', variables: names(backbone.classifier.weights.filter((w) => w.trainable)) },
+  ];
+}
+
 export function layerOutputModel(encoder: tf.LayersModel, names: readonly string[]): tf.LayersModel {
   const outputs = names.map((name) => {
     const out = encoder.getLayer(name).output as tf.SymbolicTensor;

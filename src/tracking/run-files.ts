@@ -11,6 +11,7 @@
  *   features/end.json             FeatureSnapshotFile after training
  *   domain_distance.json          DomainDistanceFile: per-layer MMD² before and after
  *   confusion_matrix.json         ConfusionMatrixFile of the target test set
+ *   gradient_norms.json           GradientNormsFile: per-block gradient norms, blocks in depth order
  *   checkpoint/<model>/model.json tfjs Layers models (encoder, classifier, strategy modules)
  *   figures/                      the run's own figures (learning curve, confusion matrix)
  */
@@ -40,12 +41,20 @@ export interface ConfusionMatrixFile {
   matrix: number[][];
 }
 
+export interface GradientNormsFile {
+  /** The backbone's blocks from the input to the head (the `grad_norm/<block>` metrics' order). */
+  blocks: string[];
+  /** L2 norm of the loss gradient of each block's weights at the weights after `step` updates. */
+  steps: { step: number; norms: Record<string, number> }[];
+}
+
 /** Every JSON file a run writes, by its path inside the artifact folder. */
 export interface RunJsonFiles {
   'features/start.json': FeatureSnapshotFile;
   'features/end.json': FeatureSnapshotFile;
   'domain_distance.json': DomainDistanceFile;
   'confusion_matrix.json': ConfusionMatrixFile;
+  'gradient_norms.json': GradientNormsFile;
 }
 export type RunJsonFile = keyof RunJsonFiles;
 

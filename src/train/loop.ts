@@ -16,12 +16,17 @@ import { evaluate, predictProbabilities, type Evaluation } from './evaluate.js';
 import { EMPTY_SELECTION, updateSelection, type SelectionState, type Validator } from './validators/validator.js';
 import { subset } from '../data/types.js';
 import seedrandom from 'seedrandom';
-import { Stepper } from './step.js';
+import { Stepper, type GradientBlocks } from './step.js';
 import { snapshot, restore } from '../models/checkpoint.js';
 
 export interface LoopObserver {
   /** Per-step loss terms, read in batches of `logEvery` steps. */
   onLosses?(step: number, terms: Record<string, number>): void;
+  /**
+   * Per-block gradient norms at the weights after `step` updates (0: at initialisation), read with
+   * the losses: the gradient of step 1, 1 + logEvery, 1 + 2 logEvery, ... of each phase.
+   */
+  onGradNorms?(step: number, norms: Record<string, number>): void;
   onEvaluation?(step: number, metrics: Record<string, number>): void;
   /** Watched per-step scalars a strategy reports (e.g. domain_acc), read with the losses. */
   onMonitors?(step: number, values: Record<string, number>): void;
@@ -61,6 +66,8 @@ export interface LoopOptions {
   observer?: LoopObserver;
   /** Every validator (src/container.ts binds them): each logged one is scored at every evaluation, `select.by` selects. */
   validators: readonly Validator[];
+  /** The backbone's blocks (`gradientBlocks`): their gradient norms are logged every logEvery steps. */
+  gradientBlocks?: GradientBlocks;
 }
 
 export async function runLoop(config: ExperimentConfig, adapter: Adapter, source: DomainSplits, target: TargetSplits, options: LoopOptions): Promise<LoopResult> {
@@ -91,10 +98,13 @@ export async function runLoop(config: ExperimentConfig, adapter: Adapter, source
       for (const key of Object.keys(entry.scalars)) read[key] = values[i++]!;
       const losses: Record<string, number> = {};
       const monitors: Record<string, number> = {};
+      const norms: Record<string, number> = {};
       for (const [key, value] of Object.entries(read)) {
         if (key.startsWith('monitor:')) monitors[key.slice('monitor:'.length)] = value;
+        else if (key.startsWith('grad:')) norms[key.slice('grad:'.length)] = value;
         else losses[key] = value;
       }
+      if (Object.keys(norms).length > 0) observer.onGradNorms?.(entry.step - 1, norms);
       lastLoss = losses['total'];
       observer.onLosses?.(entry.step, losses);
       if (Object.keys(monitors).length > 0) observer.onMonitors?.(entry.step, monitors);
@@ -153,9 +163,11 @@ export async function runLoop(config: ExperimentConfig, adapter: Adapter, source
     const evalEvery = config.train.evalEvery ?? defaultEvalEvery(phase.steps);
     for (let local = 1; local <= phase.steps; local++) {
       const step = offset + local;
-      const { total, terms, monitors } = stepper.step(local);
+      const wantNorms = options.gradientBlocks != null && (local - 1) % logEvery === 0;
+      const { total, terms, monitors, gradNorms } = stepper.step(local, wantNorms ? options.gradientBlocks : undefined);
       const scalars: Record<string, tf.Scalar> = { total, ...terms };
       for (const [k, v] of Object.entries(monitors)) scalars[`monitor:${k}`] = v;
+      for (const [k, v] of Object.entries(gradNorms)) scalars[`grad:${k}`] = v;
       pending.push({ step, scalars });
       if (step % logEvery === 0 || local === phase.steps) {
         await drain();

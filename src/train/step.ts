@@ -24,7 +24,15 @@ export interface StepOutput {
   terms: Record<string, tf.Scalar>;
   /** Watched scalars the phase reported (e.g. domain_acc). */
   monitors: Record<string, tf.Scalar>;
+  /** L2 norm of the loss gradient of each block's weights (asked for with `gradNorms`), before weight decay. */
+  gradNorms: Record<string, tf.Scalar>;
 }
+
+/** Blocks of variables (by tf.Variable name) whose gradient norms a step can report. */
+export type GradientBlocks = readonly { name: string; variables: readonly string[] }[];
+
+/** tfjs names kernels `.../kernel` (dense, conv) and `.../depthwise_kernel`. */
+const isKernel = (v: tf.Variable) => /(^|\/)(depthwise_)?kernel(_\d+)?$/.test(v.name);
 
 function makeOptimizer(train: TrainConfig): tf.Optimizer {
   return train.optimizer === 'adam' ? tf.train.adam(train.lr) : tf.train.momentum(train.lr, train.momentum);
@@ -73,10 +81,16 @@ export class Stepper {
       .filter((g) => g.variables.length > 0 && g.lrScale > 0)
       .map((g) => ({ ...g, optimizer: makeOptimizer(train) }));
     this.variables = this.groups.flatMap((g) => g.variables);
+    this.kernels = new Set(this.variables.filter(isKernel).map((v) => v.name));
   }
 
-  /** Runs step `step` (1-based within the phase). */
-  step(step: number): StepOutput {
+  private readonly kernels: Set<string>;
+
+  /**
+   * Runs step `step` (1-based within the phase). With `gradNorms`, also the L2 norm of the
+   * gradient of each block's trained variables (blocks with none are left out), on the device.
+   */
+  step(step: number, gradNorms?: GradientBlocks): StepOutput {
     const lr = learningRate(this.train, step - 1);
     if (lr !== this.currentLr) {
       for (const g of this.groups) setLearningRate(g.optimizer, lr * g.lrScale);
@@ -122,21 +136,29 @@ export class Stepper {
       return sum;
     };
     try {
-      let total: tf.Scalar;
-      if (this.groups.length === 1) {
-        total = this.groups[0]!.optimizer.minimize(objective, true, this.variables) as tf.Scalar;
-      } else {
-        const { value, grads } = tf.variableGrads(objective, this.variables);
-        for (const g of this.groups) {
-          const mine: tf.NamedTensorMap = {};
-          for (const v of g.variables) mine[v.name] = grads[v.name]!;
-          g.optimizer.applyGradients(mine);
-        }
-        tf.dispose(Object.values(grads));
-        total = value;
+      const norms: Record<string, tf.Scalar> = {};
+      const { value: total, grads } = tf.variableGrads(objective, this.variables);
+      if (gradNorms != null) {
+        tf.tidy(() => {
+          for (const block of gradNorms) {
+            const gs = block.variables.map((name) => grads[name]).filter((g): g is tf.Tensor => g != null);
+            if (gs.length > 0) norms[block.name] = tf.keep(tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+          }
+        });
       }
+      const wd = this.train.weightDecay;
+      for (const g of this.groups) {
+        const mine: tf.NamedTensorMap = {};
+        for (const v of g.variables) {
+          const grad = grads[v.name]!;
+          mine[v.name] = wd > 0 && this.kernels.has(v.name) ? tf.tidy(() => tf.add(grad, tf.mul(v, wd))) : grad;
+        }
+        g.optimizer.applyGradients(mine);
+        for (const [name, t] of Object.entries(mine)) if (t !== grads[name]) t.dispose();
+      }
+      tf.dispose(Object.values(grads));
       this.phase.afterStep?.();
-      return { total, terms: kept, monitors };
+      return { total: total as tf.Scalar, terms: kept, monitors, gradNorms: norms };
     } finally {
       for (const b of owned) {
         b.x.dispose();

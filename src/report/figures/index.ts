@@ -8,6 +8,7 @@ import { freezeDepth } from './freeze_depth.js';
 import { embedding } from './embedding.js';
 import { domainDistance } from './domain_distance.js';
 import { confusionMatrix } from './confusion_matrix.js';
+import { gradientFlow, skipTrainingLoss } from './gradient_flow.js';
 
 export const FIGURE_KINDS = new FigureRegistry()
   .register(pairedDifference)
@@ -17,4 +18,6 @@ export const FIGURE_KINDS = new FigureRegistry()
   .register(freezeDepth)
   .register(embedding)
   .register(domainDistance)
-  .register(confusionMatrix);
+  .register(confusionMatrix)
+  .register(gradientFlow)
+  .register(skipTrainingLoss);
