@@ -73,8 +73,6 @@ export const messages = {
     `model.from: '${from}' is neither a run id in the tracking store nor a checkpoint folder or model.json`,
   modelFromUnsplittable: (file: string, detail: string) => `model.from: ${file}: cannot split into encoder and head: ${detail}`,
   dsnInputShape: (input: readonly number[]) => `model.input: strategy 'dsn' needs a height and width divisible by 4 (its decoder upsamples twice), got ${input.join('x')}`,
-  rebuildPretrained: (name: string) =>
-    `model.from: this strategy needs a second copy of the network (teacher or private encoder), not available for ${name} yet; use finetune, or train without model.from`,
   reportStoreMissing: (root: string) => `report: no offline store at '${root}' (run an experiment first, or pass --from URI)`,
   badRunFilter: (filter: string) => `--runs: '${filter}' is not KEY=VALUE (e.g. adapter.name=dann or adapter.name=dann|mmd)`,
   reportNoRuns: (from: string, skipped: string) => `report: no finished dalab runs in ${from}${skipped}`,

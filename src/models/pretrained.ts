@@ -38,12 +38,28 @@ function backboneOf(name: string, encoder: tf.LayersModel, classifier: tf.Layers
     blocks: weighted.map((layer) => ({ name: layer, layers: [layer] })),
     featureLayer: encoder.layers[encoder.layers.length - 1]!.name,
     diagnosticLayers: weighted.length <= 6 ? weighted : [...weighted.slice(0, 3), ...weighted.slice(-3)],
-    rebuild: () => {
-      // Teachers and private encoders need a fresh copy of the architecture, which a loaded model
-      // cannot give synchronously (tfjs rebuilds a loaded topology only asynchronously).
-      throw new UserError(messages.rebuildPretrained(name));
-    },
+    // A teacher or a private encoder: the same architecture from the saved topology (rebuilt
+    // synchronously from its config), freshly initialised with the initialisers' seeds moved by
+    // the offset (two copies never start alike, nor like the original's first initialisation).
+    rebuild: (offset = 1) => backboneOf(name, copyOf(encoder, offset), copyOf(classifier, offset)),
   };
+}
+
+/** Every initialiser seed in a layer config moved by `offset` (an unseeded one gets a seed). */
+function reseed(value: unknown, offset: number): unknown {
+  if (Array.isArray(value)) return value.map((v) => reseed(v, offset));
+  if (value == null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = reseed(v, offset);
+  const className = (value as { className?: unknown }).className;
+  const config = out['config'] as Record<string, unknown> | undefined;
+  if (typeof className === 'string' && config != null && 'seed' in config) config['seed'] = ((typeof config['seed'] === 'number' ? config['seed'] : 0) + 7777 * offset) % 2147483647;
+  return out;
+}
+
+function copyOf(model: tf.LayersModel, offset: number): tf.LayersModel {
+  const config = reseed(model.getConfig(), offset) as tf.serialization.ConfigDict;
+  return tf.LayersModel.fromConfig(tf.LayersModel, config) as tf.LayersModel;
 }
 
 /** The backbone stored at a located model; `from` (what the user wrote) names it. */

@@ -20,9 +20,18 @@ test.serial('a saved checkpoint is found in its folder or its parent, and loads 
   const predict = (b: { encoder: tf.LayersModel; classifier: tf.LayersModel }) => b.classifier.predict(b.encoder.predict(x) as tf.Tensor) as tf.Tensor;
   t.deepEqual(await predict(loaded).data(), await predict(built).data());
   t.deepEqual(loaded.blocks, built.blocks);
-  t.throws(() => loaded.rebuild(), { instanceOf: UserError });
+  // rebuild(): the same architecture, freshly initialised, each offset differently (distill's
+  // teacher, dsn's private encoders).
+  const [one, two] = [loaded.rebuild(1), loaded.rebuild(2)];
+  for (const copy of [one, two]) {
+    t.deepEqual(copy.encoder.layers.map((l) => [l.name, l.getClassName()]), loaded.encoder.layers.map((l) => [l.name, l.getClassName()]));
+    t.deepEqual(copy.classifier.outputs[0]!.shape, loaded.classifier.outputs[0]!.shape);
+    t.deepEqual(copy.blocks, loaded.blocks);
+    t.notDeepEqual(Array.from(copy.encoder.getLayer('conv1').getWeights()[0]!.dataSync()), Array.from(loaded.encoder.getLayer('conv1').getWeights()[0]!.dataSync()));
+  }
+  t.notDeepEqual(Array.from(one.encoder.getLayer('conv1').getWeights()[0]!.dataSync()), Array.from(two.encoder.getLayer('conv1').getWeights()[0]!.dataSync()));
   x.dispose();
-  for (const m of [built.encoder, built.classifier, loaded.encoder, loaded.classifier]) m.dispose();
+  for (const m of [built.encoder, built.classifier, loaded.encoder, loaded.classifier, one.encoder, one.classifier, two.encoder, two.classifier]) m.dispose();
 });
 
 test.serial('a single Layers model.json splits at its Dense head; a missing location is a UserError naming it', async (t) => {

@@ -103,7 +103,8 @@ export const gradientFlow: FigureKind<FlowRow[]> = {
     const layer: Layer = {
       layer: [
         { mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color } },
-        { mark: { type: 'point', size: 18 }, encoding: { x, y, color, filled: { field: 'zero', type: 'nominal', scale: { domain: [false, true], range: [true, false] }, legend: null }, tooltip } } as Layer['layer'][number],
+        { transform: [{ filter: '!datum.zero' }], mark: { type: 'point', size: 18, filled: true }, encoding: { x, y, color, tooltip } },
+        { transform: [{ filter: 'datum.zero' }], mark: { type: 'point', size: 30, filled: false, strokeWidth: 1.5 }, encoding: { x, y, color, tooltip } },
       ],
     };
     const zeros = rows.filter((r) => r.zero).length;
