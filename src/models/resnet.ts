@@ -27,8 +27,8 @@
  * rather than with TensorFlow's asymmetric 'same', so imported weights give PyTorch's outputs.
  *
  * Layer names follow torchvision's parameter names (`conv1`, `bn1`, `layer1.0.conv1`,
- * `layer1.0.downsample.0`, ...); blocks are `stem`, `layer1.0`, `layer1.1`, ... (and `final` for
- * the pre-activation orders' last BN-act).
+ * `layer1.0.downsample.0`, ...); blocks are `stem`, `layer1.0`, `layer1.1`, ... (the pre-activation
+ * orders' last BN-act, `final.bn`, belongs to the last block).
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -161,7 +161,7 @@ export function buildResnet(args: BackboneArgs, options: ResnetOptions): Backbon
     diagnostic.push(layerName(h));
   });
   if (options.order === 'pre' || options.order === 'relu-only-pre') {
-    b.block('final');
+    // The last BN-act belongs to the last residual block (batch norm never counts on its own).
     h = b.act(b.rnorm(h, 'final.bn'), 'final.act');
   }
   const features = b.globalAvgPool(h, 'avgpool');

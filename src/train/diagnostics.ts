@@ -39,17 +39,27 @@ export function fixedSample(set: ImageSet, count: number): { x: tf.Tensor4D; lab
   return { x: tf.tensor4d(data, [n, set.height, set.width, set.channels]), labels };
 }
 
+const DIAGNOSTIC_CHUNK = 50;
+
 export async function diagnostics(backbone: Backbone, source: ImageSet, target: ImageSet, count = 200): Promise<{ snapshot: FeatureSnapshot; distances: Record<string, number> }> {
   const s = fixedSample(source, count);
   const t = fixedSample(target, count);
   // Only the backbone's diagnostic layers (a handful), the feature layer among them.
   const layers = backbone.diagnosticLayers.includes(backbone.featureLayer) ? backbone.diagnosticLayers : [...backbone.diagnosticLayers, backbone.featureLayer];
   const model = layerOutputModel(backbone.encoder, layers);
+  // In chunks of 50 images (a wide backbone's early maps for 200 images at once are large).
+  const outputs = (x: tf.Tensor4D): tf.Tensor2D[] => {
+    const parts: tf.Tensor2D[][] = [];
+    for (let i = 0; i < x.shape[0]; i += DIAGNOSTIC_CHUNK) {
+      const chunk = x.slice([i, 0, 0, 0], [Math.min(DIAGNOSTIC_CHUNK, x.shape[0] - i), -1, -1, -1]);
+      const out = model.predict(chunk) as tf.Tensor2D[] | tf.Tensor2D;
+      parts.push(Array.isArray(out) ? out : [out]);
+    }
+    return layers.map((_, k) => (parts.length === 1 ? parts[0]![k]! : tf.concat(parts.map((p) => p[k]!), 0)));
+  };
   const { distanceTensors, sourceFeatures, targetFeatures } = tf.tidy(() => {
-    const so = model.predict(s.x) as tf.Tensor2D[] | tf.Tensor2D;
-    const to = model.predict(t.x) as tf.Tensor2D[] | tf.Tensor2D;
-    const sl = Array.isArray(so) ? so : [so];
-    const tl = Array.isArray(to) ? to : [to];
+    const sl = outputs(s.x);
+    const tl = outputs(t.x);
     const feature = layers.indexOf(backbone.featureLayer);
     return { distanceTensors: sl.map((x, i) => mmd(x, tl[i]!)), sourceFeatures: sl[feature]!, targetFeatures: tl[feature]! };
   });
