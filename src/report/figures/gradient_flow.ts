@@ -61,11 +61,16 @@ export async function gatherFlow(runs: readonly ReportRun[]): Promise<FlowRow[]>
   }
   const keys = varying(found.map((f) => f.params));
   const panelKeys = PANEL_KEYS.filter((k) => keys.includes(k) || k === 'name');
-  const lineKeys = keys.filter((k) => !PANEL_KEYS.includes(k));
+  const panelOf = (p: Record<string, string>) => describe(p, panelKeys);
+  // A line is named by what varies among the runs of its panel (the regime is the panel's title).
+  const lineKeys = new Map<string, string[]>();
+  for (const panel of new Set(found.map((f) => panelOf(f.params)))) {
+    lineKeys.set(panel, varying(found.filter((f) => panelOf(f.params) === panel).map((f) => f.params)).filter((k) => !PANEL_KEYS.includes(k)));
+  }
   const groups = new Map<string, { panel: string; line: string; blocks: string[]; sums: Map<string, number[]> }>();
   for (const f of found) {
-    const panel = describe(f.params, panelKeys);
-    const line = describe(f.params, lineKeys) || f.params['name'] || 'backbone';
+    const panel = panelOf(f.params);
+    const line = describe(f.params, lineKeys.get(panel)!) || f.params['name'] || 'backbone';
     const id = `${panel}\u0000${line}`;
     const g = groups.get(id) ?? { panel, line, blocks: f.blocks, sums: new Map() };
     for (const b of f.blocks) if (f.norms[b] != null) g.sums.set(b, [...(g.sums.get(b) ?? []), f.norms[b]!]);
@@ -92,7 +97,8 @@ export const gradientFlow: FigureKind<FlowRow[]> = {
   build(rows, context) {
     const x: Channel<'x'> = { field: 'depth', type: 'quantitative', title: 'block (1 = nearest the input; last = the head)', axis: { tickMinStep: 1 } };
     const y: Channel<'y'> = { field: 'norm', type: 'quantitative', title: 'gradient L2 norm at initialisation', scale: { type: 'log' }, axis: { format: '.0e' } };
-    const color: Channel<'color'> = { field: 'line', type: 'nominal', title: 'options' };
+    const lines = new Set(rows.map((r) => r.line)).size;
+    const color: Channel<'color'> = { field: 'line', type: 'nominal', title: 'options', legend: { labelLimit: 360 }, ...(lines > 10 ? { scale: { scheme: 'tableau20' } } : {}) };
     const tooltip = [
       { field: 'line', title: 'options' },
       { field: 'block', title: 'block' },
@@ -112,7 +118,7 @@ export const gradientFlow: FigureKind<FlowRow[]> = {
       name: 'gradient_flow',
       title: 'Gradient flow',
       caption: `L2 norm of the loss gradient of each block's weights at initialisation (the first step's gradient), from the input to the head, log scale; one line per option set, mean over seeds.${zeros > 0 ? ` Hollow points: the norm was exactly 0 (float32 underflow), drawn at ${NORM_FLOOR.toExponential(0)}.` : ''}`,
-      spec: top('Gradient norm per block at initialisation', 'vanishing gradients: the early blocks of deep plain networks get almost none', panels(rows, layer, WIDTH[context.column], 200)),
+      spec: top('Gradient norm per block at initialisation', 'from the block nearest the input (left) to the head (right): where the gradient vanishes or explodes', panels(rows, layer, WIDTH[context.column], 200)),
       rows: rows.length,
     };
   },
