@@ -27,7 +27,7 @@ const cases: { title: string; args: () => string[]; expect: RegExp }[] = [
   { title: 'renamed distill option', args: () => ['run', quickstart, '--set', 'adapter.rampUp=0.2'], expect: /adapter\.rampUp: renamed to adapter\.rampUpFraction for strategy 'distill'/ },
   { title: 'unknown validator', args: () => ['run', quickstart, '--set', 'select.by=accuracy'], expect: /select\.by: unknown validator 'accuracy' \(allowed: last, source-val, entropy, im, snd, oracle\)/ },
   { title: 'domain name with a path', args: () => ['run', quickstart, '--set', 'target.name=data/scans'], expect: /quickstart\.yaml: target\.name: a short name: 1-60 characters, no slash and no "->"$/ },
-  { title: 'unknown backbone', args: () => ['run', quickstart, '--set', 'model.backbone=vgg99'], expect: /model\.backbone: unknown backbone 'vgg99' \(allowed: digitnet, resnet\)/ },
+  { title: 'unknown backbone', args: () => ['run', quickstart, '--set', 'model.backbone=vgg99'], expect: /model\.backbone: unknown backbone 'vgg99' \(allowed: digitnet, resnet, lenet, alexnet, vgg, densenet, inception, mobilenet\)/ },
   { title: 'backbone option', args: () => ['run', quickstart, '--set', 'model.backbone={name: resnet, depth: 21}'], expect: /quickstart\.yaml: model\.backbone\.depth: basic blocks need depth 6n\+2 .*got 21 for backbone 'resnet'$/ },
   { title: 'unknown backbone option', args: () => ['run', quickstart, '--set', 'model.backbone={name: digitnet, depth: 3}'], expect: /model\.backbone\.depth: unknown key .*for backbone 'digitnet'/ },
   { title: 'models --input', args: () => ['models', '--input', '28,28'], expect: /--input: '28,28' is not H,W,C/ },
