@@ -65,6 +65,12 @@ export const resnetOptions = z
     norm: z.enum(['batch', 'none']).default('batch'),
     activation: activationSchema.default('relu'),
     order: z.enum(ORDERS).default('post'),
+    /**
+     * PyramidNet (Han et al. 2017): the planes grow by ALPHA in total, linearly block by block
+     * (block k of N: base + ALPHA k / N, times width) instead of doubling per stage; skips stay
+     * parameter-free: average-pooled when the block downsamples, zero-padded in the new channels.
+     */
+    pyramidal: z.number().positive().optional(),
     /** Start each residual branch's last batch norm at zero (Goyal et al. 2017; torchvision's zero_init_residual). */
     zeroInitResidual: z.boolean().default(false),
   })
@@ -78,6 +84,32 @@ export const resnetOptions = z
     }
   });
 export type ResnetOptions = z.infer<typeof resnetOptions>;
+
+/** Pads the channel axis with zeros up to `channels` (PyramidNet's parameter-free skip). */
+export class ChannelZeroPad extends tf.layers.Layer {
+  static readonly className = 'DalabChannelZeroPad';
+  private readonly channels: number;
+
+  constructor(config: { channels: number; name?: string }) {
+    super(config);
+    this.channels = config.channels;
+  }
+
+  override computeOutputShape(shape: tf.Shape): tf.Shape {
+    return [...shape.slice(0, -1), this.channels];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    const extra = this.channels - x.shape[x.shape.length - 1]!;
+    return extra <= 0 ? x : tf.pad(x, [...x.shape.slice(0, -1).map(() => [0, 0] as [number, number]), [0, extra]]);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), channels: this.channels };
+  }
+}
+tf.serialization.registerClass(ChannelZeroPad);
 
 /** NetBuilder with ResNet's conventions: He initialisation, a bias only without batch norm. */
 class Builder extends NetBuilder {
@@ -124,7 +156,10 @@ function residualBlock(b: Builder, x: tf.SymbolicTensor, prefix: string, planes:
   });
   if (options.skip) {
     let shortcut = x;
-    if (stride !== 1 || inChannels !== out) {
+    if (options.pyramidal != null) {
+      if (stride !== 1) shortcut = b.avgPool(shortcut, `${prefix}.downsample.pool`, stride, stride);
+      if (inChannels !== out) shortcut = b.apply(new ChannelZeroPad({ name: `${prefix}.downsample.pad`, channels: out }), shortcut);
+    } else if (stride !== 1 || inChannels !== out) {
       shortcut = b.rconv(x, `${prefix}.downsample.0`, out, 1, stride);
       if (!pre) shortcut = b.rnorm(shortcut, `${prefix}.downsample.1`);
     }
@@ -143,6 +178,10 @@ export function buildResnet(args: BackboneArgs, options: ResnetOptions): Backbon
   const stages = imagenet != null ? imagenet.stages : [1, 2, 3].map(() => (options.depth - 2) / (bottleneck ? 9 : 6));
   const basePlanes = imagenet != null ? 64 : 16;
   const planesOf = (stage: number) => Math.max(1, Math.round(basePlanes * 2 ** stage * options.width));
+  const total = stages.reduce((n, c) => n + c, 0);
+  let blockIndex = 0;
+  // PyramidNet: block k of N has base + alpha k / N planes; else each stage doubles them.
+  const planesAt = (stage: number) => (options.pyramidal == null ? planesOf(stage) : Math.max(1, Math.round((basePlanes + (options.pyramidal * blockIndex) / total) * options.width)));
   const b = new Builder(seed, options);
 
   const x = tf.input({ shape: input, name: 'image' });
@@ -156,7 +195,8 @@ export function buildResnet(args: BackboneArgs, options: ResnetOptions): Backbon
     for (let i = 0; i < count; i++) {
       const prefix = `layer${stage + 1}.${i}`;
       b.block(prefix);
-      h = residualBlock(b, h, prefix, planesOf(stage), i === 0 && stage > 0 ? 2 : 1, bottleneck, options);
+      blockIndex++;
+      h = residualBlock(b, h, prefix, planesAt(stage), i === 0 && stage > 0 ? 2 : 1, bottleneck, options);
     }
     diagnostic.push(layerName(h));
   });

@@ -37,6 +37,8 @@ const VARIANTS: Record<string, unknown>[] = [
   { depth: 11, block: 'bottleneck' },
   { width: 0.5 },
   { skip: false },
+  { pyramidal: 48 },
+  { pyramidal: 24, block: 'bottleneck', depth: 11 },
   { norm: 'none' },
   ...(['relu6', 'sigmoid', 'tanh'] as const).map((activation) => ({ activation })),
   ...(['bn-after-add', 'relu-before-add', 'relu-only-pre', 'pre'] as const).map((order) => ({ order })),
@@ -63,6 +65,13 @@ test.serial('output shapes at 28x28x1 and 32x32x3 for every option value; blocks
       dispose(b);
     }
   }
+  // PyramidNet: the planes grow linearly block by block (base 16 x width 0.5 = 8, + 48 x 0.5 in
+  // total over 9 blocks), with parameter-free skips.
+  const pyramid = resnet.configure({ pyramidal: 48 }, 'test').build({ input: [28, 28, 1], numClasses: 10, seed: 0 });
+  const planes = pyramid.blocks.slice(1).map((k) => (pyramid.encoder.getLayer(`${k.name}.conv1`).getWeights()[0]!.shape[3] as number));
+  t.deepEqual(planes, [1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => Math.round((16 + (48 * k) / 9) * 0.5)));
+  t.false(pyramid.encoder.layers.some((l) => l.name.endsWith('downsample.0')));
+  dispose(pyramid);
   const depth20 = resnet.build({ input: [28, 28, 1], numClasses: 10, seed: 0 });
   t.is(depth20.blocks.length, 1 + 3 * 3, 'stem + 3 stages of 3 basic blocks');
   dispose(depth20);
