@@ -19,7 +19,7 @@ const hasChromium = fs.existsSync(CHROMIUM);
 const browserTest = hasChromium || inCi ? test : test.skip;
 if (!hasChromium && !inCi) console.log(`# report browser test skipped: no ${CHROMIUM} (apt-get install chromium)`);
 
-const FIGURES = ['paired_difference', 'comparison', 'learning_curves', 'label_budget', 'freeze_depth', 'embedding', 'domain_distance', 'confusion_matrix'];
+const FIGURES = ['paired_difference', 'comparison', 'learning_curves', 'label_budget', 'freeze_depth', 'embedding', 'domain_distance', 'confusion_matrix', 'gradient_flow'];
 
 async function sweepStore(): Promise<string> {
   const root = tempDir('dalab-report-');

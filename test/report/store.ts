@@ -84,7 +84,7 @@ export async function writeStore(root: string, experiment: string, runs: Fixture
   return ids;
 }
 
-/** features/{start,end}.json, domain_distance.json, confusion_matrix.json as dalab run writes them. */
+/** features/{start,end}.json, domain_distance.json, confusion_matrix.json, gradient_norms.json as dalab run writes them. */
 function writeArtifacts(dir: string, seed: string, acc: number): void {
   const rng = seedrandom(seed);
   const points = (n: number, shift: number) => {
@@ -97,4 +97,6 @@ function writeArtifacts(dir: string, seed: string, acc: number): void {
   writeRunJson(dir, 'domain_distance.json', { measure: 'mmd', sample: 200, layers: ['conv1', 'conv2', 'fc1', 'fc2'].map((layer, i) => ({ layer, start: 0.3 + 0.05 * i, end: 0.2 + 0.02 * i })) });
   const matrix = Array.from({ length: 10 }, (_, i) => Array.from({ length: 10 }, (_, j) => (i === j ? Math.round(20 * acc) : j === (i + 1) % 10 ? Math.round(20 * (1 - acc)) : 0)));
   writeRunJson(dir, 'confusion_matrix.json', { rows: 'true class', columns: 'predicted class', step: 300, matrix });
+  const blocks = ['conv1', 'conv2', 'fc1', 'fc2', 'head'];
+  writeRunJson(dir, 'gradient_norms.json', { blocks, steps: [0, 100, 200].map((step) => ({ step, norms: Object.fromEntries(blocks.map((b, i) => [b, (0.1 + rng()) * 2 ** i])) })) });
 }
