@@ -54,7 +54,7 @@ serverTest('a run tracked on a real MLflow server reads back: params, metric his
   t.is(acc.find((m) => Number(m.step) === 20)!.value, summary.metrics.target_test_acc_last);
   t.is((await client.metricHistory(summary.runId, 'target_test_acc/class_3')).length, 2);
   const top = (await client.listArtifacts(summary.runId)).map((f) => f.path).sort();
-  t.deepEqual(top, ['checkpoint', 'confusion_matrix.json', 'domain_distance.json', 'features', 'figures', 'quickstart.yaml', 'resolved-config.yaml']);
+  t.deepEqual(top, ['checkpoint', 'confusion_matrix.json', 'domain_distance.json', 'features', 'figures', 'gradient_norms.json', 'quickstart.yaml', 'resolved-config.yaml']);
   const figures = (await client.listArtifacts(summary.runId, 'figures')).map((f) => f.path).sort();
   t.deepEqual(figures, ['png', 'svg', 'vl.json'].flatMap((ext) => [`figures/confusion_matrix.${ext}`, `figures/learning_curve.${ext}`]).sort());
   const encoder = (await client.listArtifacts(summary.runId, 'checkpoint/encoder')).map((f) => f.path).sort();
