@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { buildHead, defineBackbone, type Backbone, type BackboneArgs } from './backbones.js';
+import { defineBackbone, type Backbone, type BackboneArgs } from './backbones.js';
 import { NetBuilder, activationSchema, layerName } from './builder.js';
 
 /** PyTorch's LocalResponseNorm(size, alpha, beta, k) across channels: x / (k + alpha / size * sum x^2)^beta. */
@@ -61,7 +61,7 @@ export const alexnetOptions = z
 export type AlexnetOptions = z.infer<typeof alexnetOptions>;
 
 export function buildAlexnet(args: BackboneArgs, options: AlexnetOptions): Backbone {
-  const { input, numClasses, seed } = args;
+  const { input, seed } = args;
   const tv = options.variant === 'torchvision';
   const width = options.width ?? (tv ? 1 : 0.25);
   const fc = options.fc ?? (tv ? 4096 : 256);
@@ -98,15 +98,7 @@ export function buildAlexnet(args: BackboneArgs, options: AlexnetOptions): Backb
   b.block('fc7');
   const features = b.act(b.dense(b.dropout(h, 'classifier.3', dropout), 'classifier.4', fc), 'classifier.5');
   diagnostic.push(layerName(features));
-  return {
-    name: 'alexnet',
-    encoder: tf.model({ inputs: x, outputs: features, name: 'encoder' }),
-    classifier: buildHead(fc, numClasses, b.next()),
-    blocks: b.blocks,
-    featureLayer: layerName(features),
-    diagnosticLayers: diagnostic,
-    rebuild: (offset = 1) => buildAlexnet({ ...args, seed: seed + 7777 * offset }, options),
-  };
+  return b.finish('alexnet', x, features, diagnostic, args, (a) => buildAlexnet(a, options));
 }
 
 export const alexnet = defineBackbone({

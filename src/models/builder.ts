@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { seeder, type BackboneBlock } from './backbones.js';
+import { buildHead, seeder, type Backbone, type BackboneArgs, type BackboneBlock } from './backbones.js';
 
 export const ACTIVATIONS = ['relu', 'relu6', 'sigmoid', 'tanh'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -71,6 +71,22 @@ export class NetBuilder {
     readonly activation: Activation,
   ) {
     this.next = seeder(seed);
+  }
+
+  /**
+   * The finished backbone: the encoder from `input` to `features`, a fresh head (seeded after
+   * every layer), the blocks built, and `rebuild` as `build` with the seed moved by 7777 x offset.
+   */
+  finish(name: string, input: tf.SymbolicTensor, features: tf.SymbolicTensor, diagnosticLayers: string[], args: BackboneArgs, build: (args: BackboneArgs) => Backbone): Backbone {
+    return {
+      name,
+      encoder: tf.model({ inputs: input, outputs: features, name: 'encoder' }),
+      classifier: buildHead(features.shape[1] as number, args.numClasses, this.next()),
+      blocks: this.blocks,
+      featureLayer: layerName(features),
+      diagnosticLayers,
+      rebuild: (offset = 1) => build({ ...args, seed: args.seed + 7777 * offset }),
+    };
   }
 
   /** Starts a block: the layers built from now on belong to it. */

@@ -25,7 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { buildHead, defineBackbone, type Backbone, type BackboneArgs } from './backbones.js';
+import { defineBackbone, type Backbone, type BackboneArgs } from './backbones.js';
 import { NetBuilder, activationSchema, layerName } from './builder.js';
 
 const IMAGENET: Record<number, { growth: number; blocks: number[]; init: number }> = {
@@ -61,7 +61,7 @@ export const densenetOptions = z
 export type DensenetOptions = z.infer<typeof densenetOptions>;
 
 export function buildDensenet(args: BackboneArgs, options: DensenetOptions): Backbone {
-  const { input, numClasses, seed } = args;
+  const { input, seed } = args;
   const imagenet = IMAGENET[options.depth];
   const bottleneck = imagenet != null || options.block === 'bottleneck';
   const growth0 = options.growth ?? imagenet?.growth ?? 24;
@@ -109,15 +109,7 @@ export function buildDensenet(args: BackboneArgs, options: DensenetOptions): Bac
   h = b.act(b.norm(h, 'features.norm5'), 'features.relu5');
   const features = b.globalAvgPool(h, 'avgpool');
   diagnostic.push(layerName(features));
-  return {
-    name: 'densenet',
-    encoder: tf.model({ inputs: x, outputs: features, name: 'encoder' }),
-    classifier: buildHead(features.shape[1] as number, numClasses, b.next()),
-    blocks: b.blocks,
-    featureLayer: layerName(features),
-    diagnosticLayers: diagnostic,
-    rebuild: (offset = 1) => buildDensenet({ ...args, seed: seed + 7777 * offset }, options),
-  };
+  return b.finish('densenet', x, features, diagnostic, args, (a) => buildDensenet(a, options));
 }
 
 export const densenet = defineBackbone({

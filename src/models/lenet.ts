@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { buildHead, defineBackbone, type Backbone, type BackboneArgs } from './backbones.js';
+import { defineBackbone, type Backbone, type BackboneArgs } from './backbones.js';
 import { NetBuilder, activationSchema, layerName } from './builder.js';
 
 export const lenetOptions = z
@@ -20,7 +20,7 @@ export const lenetOptions = z
 export type LenetOptions = z.infer<typeof lenetOptions>;
 
 export function buildLenet(args: BackboneArgs, options: LenetOptions): Backbone {
-  const { input, numClasses, seed } = args;
+  const { input, seed } = args;
   const b = new NetBuilder(seed, options.activation);
   const x = tf.input({ shape: input, name: 'image' });
   const pool = (h: tf.SymbolicTensor, name: string) => (options.pool === 'avg' ? b.avgPool(h, name, 2, 2) : b.maxPool(h, name, 2, 2));
@@ -39,16 +39,7 @@ export function buildLenet(args: BackboneArgs, options: LenetOptions): Backbone 
   b.block('f6');
   const features = b.act(b.dense(h, 'f6', 84), 'f6.act');
   diagnostic.push(layerName(features));
-  const encoder = tf.model({ inputs: x, outputs: features, name: 'encoder' });
-  return {
-    name: 'lenet',
-    encoder,
-    classifier: buildHead(84, numClasses, b.next()),
-    blocks: b.blocks,
-    featureLayer: layerName(features),
-    diagnosticLayers: diagnostic,
-    rebuild: (offset = 1) => buildLenet({ ...args, seed: seed + 7777 * offset }, options),
-  };
+  return b.finish('lenet', x, features, diagnostic, args, (a) => buildLenet(a, options));
 }
 
 export const lenet = defineBackbone({

@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { buildHead, defineBackbone, type Backbone, type BackboneArgs } from './backbones.js';
+import { defineBackbone, type Backbone, type BackboneArgs } from './backbones.js';
 import { NetBuilder, activationSchema, layerName, makeDivisible } from './builder.js';
 
 const SETTINGS: [number, number, number, number][] = [
@@ -38,7 +38,7 @@ export const mobilenetOptions = z
 export type MobilenetOptions = z.infer<typeof mobilenetOptions>;
 
 export function buildMobilenet(args: BackboneArgs, options: MobilenetOptions): Backbone {
-  const { input, numClasses, seed } = args;
+  const { input, seed } = args;
   const tv = options.variant === 'torchvision';
   const width = options.width ?? (tv ? 1 : 0.75);
   const b = new NetBuilder(seed, options.activation);
@@ -75,15 +75,7 @@ export function buildMobilenet(args: BackboneArgs, options: MobilenetOptions): B
   let features = b.globalAvgPool(h, 'avgpool');
   features = b.dropout(features, 'classifier.0', options.dropout ?? (tv ? 0.2 : 0));
   diagnostic.push(layerName(features));
-  return {
-    name: 'mobilenet',
-    encoder: tf.model({ inputs: x, outputs: features, name: 'encoder' }),
-    classifier: buildHead(features.shape[1] as number, numClasses, b.next()),
-    blocks: b.blocks,
-    featureLayer: layerName(features),
-    diagnosticLayers: diagnostic,
-    rebuild: (offset = 1) => buildMobilenet({ ...args, seed: seed + 7777 * offset }, options),
-  };
+  return b.finish('mobilenet', x, features, diagnostic, args, (a) => buildMobilenet(a, options));
 }
 
 export const mobilenet = defineBackbone({

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { buildHead, defineBackbone, type Backbone, type BackboneArgs } from './backbones.js';
+import { defineBackbone, type Backbone, type BackboneArgs } from './backbones.js';
 import { NetBuilder, activationSchema, layerName } from './builder.js';
 
 /** Convolutions per stage of torchvision's cfgs A, B, D, E. */
@@ -32,7 +32,7 @@ export const vggOptions = z
 export type VggOptions = z.infer<typeof vggOptions>;
 
 export function buildVgg(args: BackboneArgs, options: VggOptions): Backbone {
-  const { input, numClasses, seed } = args;
+  const { input, seed } = args;
   const tv = options.variant === 'torchvision';
   const width = options.width ?? (tv ? 1 : 0.125);
   const fc = options.fc ?? (tv ? 4096 : 256);
@@ -59,15 +59,7 @@ export function buildVgg(args: BackboneArgs, options: VggOptions): Backbone {
   b.block('fc7');
   const features = b.dropout(b.act(b.dense(h, 'classifier.3', fc), 'classifier.4'), 'classifier.5', dropout);
   diagnostic.push(layerName(features));
-  return {
-    name: 'vgg',
-    encoder: tf.model({ inputs: x, outputs: features, name: 'encoder' }),
-    classifier: buildHead(fc, numClasses, b.next()),
-    blocks: b.blocks,
-    featureLayer: layerName(features),
-    diagnosticLayers: diagnostic,
-    rebuild: (offset = 1) => buildVgg({ ...args, seed: seed + 7777 * offset }, options),
-  };
+  return b.finish('vgg', x, features, diagnostic, args, (a) => buildVgg(a, options));
 }
 
 export const vgg = defineBackbone({
