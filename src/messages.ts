@@ -63,6 +63,8 @@ export const messages = {
     `tracking.uri: '${uri}' is not supported (use file:PATH or an MLflow server, http(s)://...)`,
   badTrackingUri: (uri: string) => `tracking.uri: '${uri}' must start with file: or http(s)://`,
   noFontFiles: () => 'synth-digits: no font files found (the @expo-google-fonts packages are missing: run npm install)',
+  unknownPeer: (value: string) => `--peer: unknown peer '${value}' (allowed: torch)`,
+  noPeerStrategy: (names: string[], allowed: readonly string[]) => `--peer torch: no PyTorch peer for strategy ${names.map((n) => `'${n}'`).join(', ')} (peers exist for ${allowed.join(', ')}; pass --strategies)`,
   badBenchSteps: (value: string) => `--steps: '${value}' is not a positive whole number`,
   unknownLayer: (key: string, strategy: string, layer: string, allowed: readonly string[]) =>
     `adapter.${key}: strategy '${strategy}' has no layer '${layer}' to read (layers of this backbone: ${list(allowed)})`,

@@ -14,6 +14,8 @@ import type { ImageSet } from '../data/types.js';
 import { probeBackends, selectBackend, useBackend, type BackendName } from '../backend/backends.js';
 import { UserError, messages } from '../messages.js';
 import type { ExperimentRunner } from './run-experiment.js';
+import { threadCount } from '../backend/threads.js';
+import { PEER_STRATEGIES, peerPython, runPeer } from './peer.js';
 
 export interface BenchResult {
   backend: BackendName;
@@ -29,6 +31,15 @@ export interface BenchResult {
   numBytes: number;
   /** numTensors after the warm-up steps; equal to numTensors when nothing leaks. */
   numTensorsAfterWarmup: number;
+  /** CPU threads dalab computed with (src/backend/threads.ts); the peer gets the same. */
+  threads: number;
+  /** With --peer torch: the same network and strategy trained in PyTorch right after. */
+  peer?: 'torch';
+  peerImagesPerSecond?: number;
+  /** imagesPerSecond / peerImagesPerSecond: above 1, dalab is faster. */
+  ratioToPeer?: number;
+  /** Where the peer ran and with what ("cpu, torch 1.13.0, 2 threads"). */
+  peerDevice?: string;
 }
 
 export interface BenchOptions {
@@ -40,6 +51,8 @@ export interface BenchOptions {
   /** Timed steps per case (the pure-JS cpu backend gets a tenth, at least 2). */
   steps: number;
   warmup: number;
+  /** Train the same network in PyTorch after each dalab measurement. */
+  peer?: 'torch';
   onResult?: (result: BenchResult) => void;
 }
 
@@ -70,7 +83,8 @@ async function measure(options: BenchOptions, backend: BackendName, input: [numb
   // The unsupervised setting, unless the strategy needs target labels (then 10 per class).
   const targetLabelled = randomSet(factory.needs.targetLabels === 'required' || factory.needs.targetLabels === 'oracle' ? 100 : 0, input, 3);
   const backbone = options.backbone.build({ input, numClasses: 10, seed: 0 });
-  const adapter = factory.configure({}, 'dalab bench').create({ backbone, numClasses: 10, targetLabels: 10, seed: 0 });
+  const configured = factory.configure({}, 'dalab bench');
+  const adapter = configured.create({ backbone, numClasses: 10, targetLabels: 10, seed: 0 });
   const stepper = new Stepper(train, beginPhasesTakeLast(adapter, train), { source, targetPool, targetLabelled }, 10);
 
   const run = async (from: number, count: number) => {
@@ -98,6 +112,24 @@ async function measure(options: BenchOptions, backend: BackendName, input: [numb
   }
   const evalSeconds = (performance.now() - evalStart) / 1000;
   stepper.dispose();
+  const imagesPerSecond = (steps * stepper.imagesPerStep) / seconds;
+  const threads = threadCount();
+  let peer: Pick<BenchResult, 'peer' | 'peerImagesPerSecond' | 'ratioToPeer' | 'peerDevice'> = {};
+  if (options.peer === 'torch') {
+    const result = runPeer({
+      backbone,
+      input,
+      strategy: factory.name,
+      options: configured.options,
+      batchSize: options.batchSize,
+      lr: train.lr,
+      steps,
+      warmup,
+      threads,
+      device: backend === 'tensorflow-gpu' ? 'cuda' : 'cpu',
+    });
+    peer = { peer: 'torch', peerImagesPerSecond: result.imagesPerSecond, ratioToPeer: imagesPerSecond / result.imagesPerSecond, peerDevice: `${result.device}, torch ${result.torch}, ${result.threads} threads` };
+  }
   adapter.dispose();
   return {
     backend,
@@ -107,11 +139,13 @@ async function measure(options: BenchOptions, backend: BackendName, input: [numb
     batchSize: options.batchSize,
     steps,
     stepsPerSecond: steps / seconds,
-    imagesPerSecond: (steps * stepper.imagesPerStep) / seconds,
+    imagesPerSecond,
     evalImagesPerSecond: evalSet.count / evalSeconds,
     numTensors: memory.numTensors,
     numBytes: memory.numBytes,
     numTensorsAfterWarmup,
+    threads,
+    ...peer,
   };
 }
 
@@ -141,6 +175,8 @@ export interface BenchRequest {
   /** One input shape for every case (default: 28x28x1 and 32x32x3). */
   input?: [number, number, number];
   steps: number;
+  /** `--peer torch`. */
+  peer?: string;
   onResult?: (result: BenchResult) => void;
 }
 
@@ -156,6 +192,13 @@ export async function benchCommand(runner: ExperimentRunner, request: BenchReque
   const strategies = runner.adapterFactories().filter((f) => wanted.includes(f.name));
   if (strategies.length === 0) throw new UserError(messages.unknownAdapter(request.strategies, runner.adapterNames()));
   if (!Number.isInteger(request.steps) || request.steps < 1) throw new UserError(messages.badBenchSteps(String(request.steps)));
+  if (request.peer != null) {
+    if (request.peer !== 'torch') throw new UserError(messages.unknownPeer(request.peer));
+    const missing = strategies.map((s) => s.name).filter((n) => !(PEER_STRATEGIES as readonly string[]).includes(n));
+    if (missing.length > 0) throw new UserError(messages.noPeerStrategy(missing, PEER_STRATEGIES));
+    const found = peerPython();
+    if ('why' in found) throw new UserError(`--peer torch: ${found.why}`);
+  }
   const bound = runner.backboneFactories();
   const backbones = (request.backbones ?? 'digitnet').split(',').map((name) => {
     const factory = bound.find((b) => b.name === name.trim());
@@ -177,6 +220,7 @@ export async function benchCommand(runner: ExperimentRunner, request: BenchReque
           batchSize: 64,
           steps: request.steps,
           warmup: 5,
+          ...(request.peer === 'torch' ? { peer: 'torch' as const } : {}),
           ...(request.onResult != null ? { onResult: request.onResult } : {}),
         })),
       );

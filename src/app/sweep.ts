@@ -191,7 +191,8 @@ export interface SweepOptions {
 /** Runs one combination in a worker process; resolves with its summary (a FAILED one if the process died). */
 function runInWorker(sweep: PreparedSweep, index: number, parentRunId: string, options: SweepOptions, slot: number, logDir: string): Promise<RunSummary> {
   const args = [...(options.backendFlag != null ? ['--backend', options.backendFlag] : []), 'sweep', sweep.file, ...sweep.sets.flatMap((s) => ['--set', s]), '--index', String(index), '--parent', parentRunId, '--json', '--worker'];
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  // The workers share the cores: each computes with its share (src/backend/threads.ts).
+  const env: NodeJS.ProcessEnv = { ...process.env, DALAB_WORKERS: String(options.workers) };
   if (options.gpus != null && options.gpus.length > 0) env['CUDA_VISIBLE_DEVICES'] = options.gpus[slot % options.gpus.length]!;
   const log = fs.openSync(path.join(logDir, `${index}.log`), 'w');
   return new Promise((resolve) => {
@@ -258,7 +259,7 @@ export async function runSweep(runner: ExperimentRunner, sweep: PreparedSweep, b
     const worker = async (slot: number) => {
       while (next < todo.length) {
         const i = todo[next++]!;
-        const summary = await runInWorker(sweep, i, parentRunId, options, slot, logDir);
+        const summary = await runInWorker(sweep, i, parentRunId, { ...options, workers }, slot, logDir);
         const run = toSweepRun(i, points[i]!, summary);
         runs.push(run);
         const failed = runs.filter((r) => r.status === 'FAILED').length;

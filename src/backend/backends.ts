@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm-training-kernels.js';
 import { UserError, messages } from '../messages.js';
+import { applyThreadLimits } from './threads.js';
 
 const require = createRequire(import.meta.url);
 
@@ -54,6 +55,8 @@ function nativeCandidate(name: BackendName, pkg: string, description: string): B
       }
       // TensorFlow's C++ logging (oneDNN and CPU-feature notices) would otherwise go to stderr.
       process.env['TF_CPP_MIN_LOG_LEVEL'] ??= '2';
+      // Thread-pool sizes from the cores and the sweep workers sharing them (threads.ts).
+      applyThreadLimits();
       try {
         require(resolved);
       } catch (error) {

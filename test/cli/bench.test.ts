@@ -22,3 +22,31 @@ test('bench: an unknown backbone or a bad --input is one line, exit 2', (t) => {
   t.is(input.status, 2);
   t.regex(input.stderr.trim(), /^dalab: --input: '28x28' is not H,W,C/);
 });
+
+test('bench --peer torch: the same network trained in PyTorch, ratio per row, fields kept', (t) => {
+  const r = dalab(['bench', '--backends', 'wasm', '--backbones', 'digitnet,mobilenet', '--input', '28,28,1', '--strategies', 'source,dann', '--steps', '2', '--peer', 'torch', '--json']);
+  if (r.status === 2 && /no python3 with torch/.test(r.stderr)) {
+    t.log(r.stderr.trim());
+    t.pass('skipped: no Python with torch here (.ci/run installs Debian python3-torch)');
+    return;
+  }
+  t.is(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { results: { backbone: string; strategy: string; imagesPerSecond: number; numTensors: number; threads: number; peer: string; peerImagesPerSecond: number; ratioToPeer: number; peerDevice: string }[] };
+  t.deepEqual(out.results.map((x) => `${x.backbone} ${x.strategy}`), ['digitnet source', 'digitnet dann', 'mobilenet source', 'mobilenet dann']);
+  for (const x of out.results) {
+    t.is(x.peer, 'torch');
+    t.true(x.peerImagesPerSecond > 0);
+    t.true(Math.abs(x.ratioToPeer - x.imagesPerSecond / x.peerImagesPerSecond) < 1e-9);
+    t.regex(x.peerDevice, new RegExp(`^cpu, torch .*, ${x.threads} threads$`));
+    t.true(x.numTensors > 0);
+  }
+});
+
+test('bench --peer: an unknown peer or a strategy without a peer is one line, exit 2', (t) => {
+  const unknown = dalab(['bench', '--backends', 'wasm', '--peer', 'jax', '--steps', '1']);
+  t.is(unknown.status, 2);
+  t.regex(unknown.stderr.trim(), /^dalab: --peer: unknown peer 'jax' \(allowed: torch\)$/);
+  const strategy = dalab(['bench', '--backends', 'wasm', '--strategies', 'source,distill', '--peer', 'torch', '--steps', '1']);
+  t.is(strategy.status, 2);
+  t.regex(strategy.stderr.trim(), /^dalab: --peer torch: no PyTorch peer for strategy 'distill'/);
+});

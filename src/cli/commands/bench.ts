@@ -13,8 +13,9 @@ export function registerBench(cli: Cli): void {
     .option('--backbones <list>', 'comma-separated backbones, each at its defaults', 'digitnet')
     .option('--input <H,W,C>', 'one input shape for every case (default: 28,28,1 and 32,32,3)')
     .option('--steps <n>', 'timed steps per case (cpu: a tenth)', (v) => Number.parseInt(v, 10), 30)
+    .option('--peer <name>', "train the same network in a peer framework right after each measurement and print the ratio ('torch': python3 with torch, or DALAB_PEER_PYTHON)")
     .option('--json', 'print one JSON object as the last stdout line')
-    .action(async (opts: { backends?: string; strategies: string; backbones: string; input?: string; steps: number; json?: boolean }) => {
+    .action(async (opts: { backends?: string; strategies: string; backbones: string; input?: string; steps: number; peer?: string; json?: boolean }) => {
       const machine = machineDescription();
       const globalBackend = cli.backendFlag() ?? process.env['DALAB_BACKEND'];
       let headerShown = false;
@@ -25,9 +26,10 @@ export function registerBench(cli: Cli): void {
         backbones: opts.backbones,
         ...(opts.input != null ? { input: parseInputShape(opts.input) } : {}),
         steps: opts.steps,
+        ...(opts.peer != null ? { peer: opts.peer } : {}),
         onResult: (r) => {
           if (opts.json) return;
-          if (!headerShown) process.stdout.write(`machine: ${machine}\n${formatBenchHeader()}\n`);
+          if (!headerShown) process.stdout.write(`machine: ${machine}\n${formatBenchHeader(opts.peer != null)}\n`);
           headerShown = true;
           process.stdout.write(formatBenchRow(r) + '\n');
         },
