@@ -48,20 +48,7 @@ if [ -z "$wheel" ]; then
     [ "$attempt" = 3 ] && { echo "native: the wheel download failed 3 times" >&2; exit 1; }
     echo "native: download failed (attempt $attempt), retrying"; sleep 5
   done
-  FORCE=0; [ "${1:-}" = "--force" ] && FORCE=1
-napi=$(node -p "Math.max(...require('./$PKG/package.json').binary.napi_versions.filter(v => v <= Number(process.versions.napi)))")
-tfjs_version=$(node -p "require('./$PKG/package.json').version")
-BINDING="$PKG/lib/napi-v$napi/tfjs_binding.node"
-CACHED_BINDING="$CACHE/tfjs_binding-tfjs$tfjs_version-napi$napi-tf$TF_VERSION.node"
-loads() {
-  TF_CPP_MIN_LOG_LEVEL=2 node -e "require('@tensorflow/tfjs-node'); const tf = require('@tensorflow/tfjs'); tf.setBackend('tensorflow').then(ok => process.exit(ok ? 0 : 1), () => process.exit(1))" >/dev/null 2>&1
-}
-if [ "$FORCE" = 0 ] && [ -f "$BINDING" ] && [ -f "$PKG/deps/lib/libtensorflow_cc.so.2" ] && loads; then
-  echo "native: tensorflow backend already set up (--force rebuilds)"
-  exit 0
-fi
-
-wheel=$(ls "$CACHE"/tensorflow_cpu-"$TF_VERSION"-*.whl | head -n 1)
+  wheel=$(ls "$CACHE"/tensorflow_cpu-"$TF_VERSION"-*.whl | head -n 1)
 fi
 
 echo "native: extracting the C API library and headers from $(basename "$wheel")"
