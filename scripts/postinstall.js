@@ -35,6 +35,16 @@ function main() {
   }
   fs.rmSync(log, { force: true });
   say(`${lines.filter((l) => l.startsWith('native:')).at(-1) ?? 'native TensorFlow ready'} in ${seconds} s`);
+  // With an NVIDIA GPU, also TensorFlow's CUDA build (tfjs-node-gpu): dalab then trains on the GPU.
+  const smi = spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8' });
+  if (smi.status === 0 && /^GPU/m.test(smi.stdout ?? '')) {
+    say(`${smi.stdout.split('\n')[0]}: setting up the GPU build (npm run native:install -- --gpu; ~475 MB + the CUDA libraries the first time)`);
+    const gpuStarted = Date.now();
+    const gpu = spawnSync('bash', [script, '--gpu'], { cwd: root, encoding: 'utf8', env: process.env });
+    const gpuLines = `${gpu.stdout ?? ''}${gpu.stderr ?? ''}`.split('\n').filter((l) => l.trim() !== '');
+    if (gpu.status === 0) say(`${gpuLines.filter((l) => l.startsWith('native:')).at(-1) ?? 'GPU build ready'} in ${((Date.now() - gpuStarted) / 1000).toFixed(0)} s`);
+    else say(`GPU build not set up (${(gpuLines.at(-1) ?? `exit ${gpu.status}`).slice(0, 200)}); dalab will train on the CPU build. Retry: npm run native:install -- --gpu`);
+  }
 }
 
 try {

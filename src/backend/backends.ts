@@ -5,12 +5,15 @@
  * downloads libtensorflow from outside the package registries) `require` throws, and we fall back,
  * keeping the reason so `dalab backends` can tell the user why.
  */
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm-training-kernels.js';
 import { UserError, messages } from '../messages.js';
 import { applyThreadLimits } from './threads.js';
+import { registerNativeTrainingGradients } from './native-training-kernels.js';
 
 const require = createRequire(import.meta.url);
 
@@ -41,35 +44,88 @@ function firstLine(error: unknown): string {
   return text.split('\n')[0]!.slice(0, 200);
 }
 
-/** tfjs-node registers the 'tensorflow' backend when it is required; the GPU build does the same with CUDA. */
-function nativeCandidate(name: BackendName, pkg: string, description: string): BackendCandidate {
+/** The tfjs-node package required in this process: both builds register 'tensorflow', so only one may load. */
+let nativePackage: string | null = null;
+
+const GPU_PACKAGE = '@tensorflow/tfjs-node-gpu';
+
+/** Whether a tfjs-node package resolves and its TensorFlow library is in place (native-install.sh ran). */
+function isSetUp(pkg: string): boolean {
+  try {
+    return fs.existsSync(path.join(path.dirname(require.resolve(`${pkg}/package.json`)), 'deps', 'lib', 'libtensorflow_cc.so.2'));
+  } catch {
+    return false;
+  }
+}
+
+/** The first GPU `nvidia-smi -L` lists, or null (no driver, no GPU). */
+function nvidiaGpu(): string | null {
+  const result = spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 10_000 });
+  if (result.status !== 0 || typeof result.stdout !== 'string') return null;
+  return result.stdout.split('\n').find((l) => l.startsWith('GPU')) ?? null;
+}
+
+/**
+ * tfjs-node registers the 'tensorflow' backend when it is required; the GPU build (tfjs-node-gpu,
+ * `npm run native:install -- --gpu`) does the same with TensorFlow's CUDA build. The GPU build is
+ * loaded only when nvidia-smi lists a GPU, and counts as tensorflow-gpu only when TensorFlow then
+ * places its ops there; otherwise the CPU build (or, already loaded, the GPU build on the CPU) is
+ * `tensorflow`.
+ */
+function nativeCandidate(name: BackendName, wanted: string, description: string): BackendCandidate {
+  const gpu = wanted === GPU_PACKAGE;
   return {
     name,
     description,
     async load() {
+      let pkg = wanted;
+      if (nativePackage != null && nativePackage !== pkg) {
+        // The other build is in this process already: on the CPU, it serves as `tensorflow`.
+        if (!gpu && tf.findBackend('tensorflow') != null) return 'tensorflow';
+        throw new Error(`${nativePackage} is already loaded in this process (the two builds cannot both load)`);
+      }
+      // Only the GPU build is set up (tfjs-node is not): on the CPU it serves as `tensorflow`.
+      if (!gpu && nativePackage == null && !isSetUp(wanted) && isSetUp(GPU_PACKAGE)) {
+        pkg = GPU_PACKAGE;
+        this.description = `native TensorFlow on CPU (${GPU_PACKAGE}, the CUDA build: ${wanted} is not set up)`;
+      }
       let resolved: string;
       try {
         resolved = require.resolve(pkg);
       } catch {
-        throw new Error(`package ${pkg} is not installed (optional; see README "Native TensorFlow")`);
+        throw new Error(`package ${pkg} is not installed (optional; see README "Native TensorFlow"${gpu ? ': npm run native:install -- --gpu' : ''})`);
       }
-      // TensorFlow's C++ logging (oneDNN and CPU-feature notices) would otherwise go to stderr.
-      process.env['TF_CPP_MIN_LOG_LEVEL'] ??= '2';
-      // Thread-pool sizes from the cores and the sweep workers sharing them (threads.ts).
+      if (gpu && nativePackage == null && nvidiaGpu() == null) {
+        throw new Error('no NVIDIA GPU visible here (nvidia-smi lists none); the CPU build is used');
+      }
+      // TensorFlow's C++ logging (oneDNN and CPU-feature notices, CUDA probing) would otherwise go to stderr.
+      // The CUDA build used on the CPU logs CUDA plugin errors at load time that mean nothing there.
+      process.env['TF_CPP_MIN_LOG_LEVEL'] ??= pkg === GPU_PACKAGE && !gpu ? '3' : '2';
+      // Thread-pool sizes from the cores and the sweep workers sharing them, oneDNN (threads.ts).
       applyThreadLimits();
+      // Take GPU memory as needed instead of all of it at start (several runs may share a GPU).
+      if (gpu) process.env['TF_FORCE_GPU_ALLOW_GROWTH'] ??= 'true';
       try {
         require(resolved);
       } catch (error) {
         throw new Error(`${pkg} is installed but its native binding did not load: ${firstLine(error)}`);
       }
+      nativePackage = pkg;
       if (tf.findBackend('tensorflow') == null) throw new Error(`${pkg} loaded but registered no 'tensorflow' backend`);
+      registerNativeTrainingGradients();
+      if (gpu) {
+        if (!(await tf.setBackend('tensorflow'))) throw new Error(`tfjs could not initialise ${pkg}`);
+        const usesGpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+        if (!usesGpu) throw new Error('TensorFlow found no usable GPU (CUDA libraries missing? npm run native:install -- --gpu --force); it runs on the CPU as tensorflow');
+        this.description = `native TensorFlow with CUDA on ${nvidiaGpu() ?? 'the GPU'} (${pkg})`;
+      }
       return 'tensorflow';
     },
   };
 }
 
 const candidates: BackendCandidate[] = [
-  nativeCandidate('tensorflow-gpu', '@tensorflow/tfjs-node-gpu', 'native TensorFlow with CUDA (@tensorflow/tfjs-node-gpu)'),
+  nativeCandidate('tensorflow-gpu', GPU_PACKAGE, 'native TensorFlow with CUDA (@tensorflow/tfjs-node-gpu)'),
   nativeCandidate('tensorflow', '@tensorflow/tfjs-node', 'native TensorFlow on CPU (@tensorflow/tfjs-node)'),
   {
     name: 'onednn',
