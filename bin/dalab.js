@@ -11,5 +11,12 @@ if (process.send != null) {
     if (process.ppid !== sweepPid) process.exit(137);
   }, 500).unref();
 }
+// Output piped into a reader that stops early (`dalab backends | head`): stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 const { main } = await import('../dist/src/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));

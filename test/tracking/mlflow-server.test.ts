@@ -116,19 +116,21 @@ serverTest('kill the server mid-run: the run completes offline, sync delivers ev
   t.regex(stderr, /MLflow server unreachable/);
 
   await server.start();
+  // A client that retries like dalab's own: the first client's pooled connection went with the old server.
+  const fresh = new MlflowClient(uri);
   const sync = (extra: string[] = []) => dalab(['sync', path.join(cwd, 'mlruns'), '--to', uri, '--json', ...extra], {}, cwd);
   const first = sync();
   t.is(first.status, 0, first.stderr);
   const delivered = JSON.parse(first.stdout.trim().split('\n').pop()!);
   t.is(delivered.delivered.length, 1);
-  const experiment = (await client.getExperimentByName('killed'))!;
-  const synced = await client.searchRuns([experiment.experiment_id], `tags."dalab.local_run_id" = '${summary.runId}'`);
+  const experiment = (await fresh.getExperimentByName('killed'))!;
+  const synced = await fresh.searchRuns([experiment.experiment_id], `tags."dalab.local_run_id" = '${summary.runId}'`);
   t.is(synced.length, 1);
-  const history = await client.metricHistory(synced[0]!.info.run_id, 'loss/total');
+  const history = await fresh.metricHistory(synced[0]!.info.run_id, 'loss/total');
   t.deepEqual(history.map((m) => Number(m.step)).sort((a, b) => a - b), Array.from({ length: steps }, (_, i) => i + 1));
   t.is(synced[0]!.info.status, 'FINISHED');
   // The partial run the kill left behind is gone; only the complete one remains.
-  const live = await client.searchRuns([experiment.experiment_id]);
+  const live = await fresh.searchRuns([experiment.experiment_id]);
   t.deepEqual(live.map((r) => r.info.run_id), [synced[0]!.info.run_id]);
 
   const second = sync();
@@ -136,7 +138,7 @@ serverTest('kill the server mid-run: the run completes offline, sync delivers ev
   const again = JSON.parse(second.stdout.trim().split('\n').pop()!);
   t.is(again.delivered.length, 0);
   t.is(again.skipped.length, 1);
-  t.is((await client.searchRuns([experiment.experiment_id])).length, 1);
+  t.is((await fresh.searchRuns([experiment.experiment_id])).length, 1);
 });
 
 serverTest('dalab report reads an MLflow server like the offline store: same tables and figures', async (t) => {
