@@ -5,7 +5,8 @@
 #     build (tfjs-node-gpu) where there is a GPU or DALAB_TEST_GPU_BUILD=1;
 #   - as root (or with password-less sudo): Debian's chromium (the report test opens index.html in
 #     it), slurm-wlm + munge (the sweep test runs a real single-node array job) and python3-torch
-#     (the peer of `dalab bench --peer torch`).
+#     (the peer of `dalab bench --peer torch`) + python3-torchvision (the weight-import equivalence
+#     fixtures).
 # Every step is skipped quickly when its component is already there. A step that fails prints one
 # line and the tests that need the component skip, saying why (in CI, CI=true, they fail instead).
 # DALAB_NO_PROVISION=1 skips all of it.
@@ -46,6 +47,7 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 { [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/munged ]; } || missing+=(slurm-wlm munge)
 /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || missing+=(python3-torch)
+/usr/bin/python3 -c 'import torchvision' >/dev/null 2>&1 || missing+=(python3-torchvision)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" != "0" ]; then

@@ -44,6 +44,54 @@ export class ConstantPad2D extends tf.layers.Layer {
 }
 tf.serialization.registerClass(ConstantPad2D);
 
+/**
+ * PyTorch's AdaptiveAvgPool2d for any input size: output cell i averages rows
+ * floor(i H / out) .. ceil((i + 1) H / out) - 1 (columns alike), computed as two matrix products
+ * (pooling matrices of shape [H, out] and [W, out]), so every backend has its gradient.
+ */
+export class AdaptiveAvgPool2D extends tf.layers.Layer {
+  static readonly className = 'DalabAdaptiveAvgPool2D';
+  private readonly size: number;
+
+  constructor(config: { size: number; name?: string }) {
+    super(config);
+    this.size = config.size;
+  }
+
+  override computeOutputShape(shape: tf.Shape): tf.Shape {
+    return [shape[0]!, this.size, this.size, shape[3]!];
+  }
+
+  /** [n, out]: column i holds 1 / |window i| on the window's rows. */
+  private matrix(n: number): tf.Tensor2D {
+    const values = new Float32Array(n * this.size);
+    for (let i = 0; i < this.size; i++) {
+      const start = Math.floor((i * n) / this.size);
+      const end = Math.ceil(((i + 1) * n) / this.size);
+      for (let r = start; r < end; r++) values[r * this.size + i] = 1 / (end - start);
+    }
+    return tf.tensor2d(values, [n, this.size]);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D;
+      const [, h, w, c] = x.shape;
+      const o = this.size;
+      // Rows: [B, W, C, H] x [H, o] -> [B, W, C, o]; then columns: [B, o, C, W] x [W, o].
+      const rows = tf.matMul(tf.reshape(tf.transpose(x, [0, 2, 3, 1]), [-1, h]), this.matrix(h));
+      const t = tf.transpose(tf.reshape(rows, [-1, w, c, o]), [0, 3, 2, 1]);
+      const cols = tf.matMul(tf.reshape(t, [-1, w]), this.matrix(w));
+      return tf.transpose(tf.reshape(cols, [-1, o, c, o]), [0, 1, 3, 2]);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), size: this.size };
+  }
+}
+tf.serialization.registerClass(AdaptiveAvgPool2D);
+
 export type Padding = number | 'same' | 'valid';
 export type Init = 'he' | 'he-in' | 'glorot';
 
@@ -171,13 +219,14 @@ export class NetBuilder {
   }
 
   /**
-   * PyTorch's AdaptiveAvgPool2d to `size` x `size` where the input divides evenly (the identity at
-   * torchvision's 224x224 for AlexNet and VGG); any other input size is an error naming the layer.
+   * PyTorch's AdaptiveAvgPool2d to `size` x `size`: the identity at torchvision's 224x224 for
+   * AlexNet and VGG, an average pool where the input divides evenly, else PyTorch's overlapping
+   * windows (AdaptiveAvgPool2D), e.g. VGG's 2x2 maps at 64x64 replicated to 7x7.
    */
   adaptiveAvgPool(x: tf.SymbolicTensor, name: string, size: number): tf.SymbolicTensor {
     const [h, w] = [x.shape[1] as number, x.shape[2] as number];
     if (h === size && w === size) return x;
-    if (h % size !== 0 || w % size !== 0) throw new Error(`${name}: adaptive average pooling of ${h}x${w} to ${size}x${size} needs a multiple of ${size}`);
+    if (h % size !== 0 || w % size !== 0) return this.apply(new AdaptiveAvgPool2D({ name, size }), x);
     return this.apply(tf.layers.averagePooling2d({ name, poolSize: [h / size, w / size], strides: [h / size, w / size], padding: 'valid' }), x);
   }
 
