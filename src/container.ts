@@ -45,6 +45,7 @@ import { uspsDataset } from './data/datasets/usps.js';
 import { idxDataset } from './data/datasets/idx.js';
 import { folderDataset } from './data/datasets/folder.js';
 import { ExperimentRunner } from './app/run-experiment.js';
+import { WeightsService } from './app/weights.js';
 import { DataCommands } from './app/data.js';
 import { TYPES } from './types.js';
 
@@ -95,6 +96,7 @@ export function createContainer(): Container {
   });
 
   container.bind(ExperimentRunner).toSelf().inSingletonScope();
+  container.bind(WeightsService).toSelf().inSingletonScope();
   container.bind(DataCommands).toSelf().inSingletonScope();
   return container;
 }

@@ -30,7 +30,8 @@ import { checkpointDir, RUN_FILES, writeRunJson, type GradientNormsFile } from '
 import { writeRunFigures } from '../report/run-figures.js';
 import { experimentName, trackingUri } from '../tracking/resolve.js';
 import { DALAB_VERSION } from '../version.js';
-import { loadPretrained, locateModel, type ModelLocation } from '../models/pretrained.js';
+import { loadPretrained, locateModel, withClasses, writeCheckpointMeta, type CheckpointMeta, type ModelLocation } from '../models/pretrained.js';
+import { WeightsService } from './weights.js';
 import type { ProgressReporter } from './progress.js';
 
 export interface RunOptions {
@@ -88,6 +89,11 @@ export interface PreparedRun {
   readonly modelFrom: ModelLocation | null;
 }
 
+/** The options written in `model.backbone` (none for a plain name). */
+function rawBackboneOptions(value: ExperimentConfig['model']['backbone']): Record<string, unknown> {
+  return backboneSpec(value).options;
+}
+
 @injectable()
 export class ExperimentRunner {
   constructor(
@@ -96,6 +102,7 @@ export class ExperimentRunner {
     @inject(TYPES.TrackerFactory) private readonly trackerFor: (uri: string) => Tracker,
     @multiInject(TYPES.Validator) private readonly validators: Validator[],
     @inject(DatasetRegistry) private readonly datasets: DatasetRegistry,
+    @inject(WeightsService) private readonly weights: WeightsService,
   ) {}
 
   adapterNames(): string[] {
@@ -117,12 +124,18 @@ export class ExperimentRunner {
     if (factory == null) throw new UserError(messages.unknownAdapter(name, this.adapterNames()));
     const adapter = factory.configure(rawOptions, origin);
     if (factory.needs.targetLabels === 'required' && config.target.labels === 0) throw new UserError(messages.labelsNeedLabelledTarget(name));
-    const backbone = this.configureBackbone(config.model.backbone, origin);
+    let backbone = this.configureBackbone(config.model.backbone, origin);
     if (!this.validators.some((v) => v.name === config.select.by)) throw new UserError(messages.unknownValidator(config.select.by, this.validators.map((v) => v.name)));
     this.datasets.check(config.source.dataset, 'source.dataset');
     this.datasets.check(config.target.dataset, 'target.dataset');
     const tracker = this.trackerFor(trackingUri(config));
     const modelFrom = config.model.from == null ? null : await this.locateModelFrom(config.model.from, tracker);
+    if (modelFrom?.kind === 'torch') {
+      // A torchvision file: model.backbone names the architecture, at torchvision's configuration.
+      const spec = this.weights.torchvisionSpec(backbone.factory.name, rawBackboneOptions(config.model.backbone));
+      const { name: _name, ...options } = spec;
+      backbone = backbone.factory.configure(options, origin);
+    }
     return { config, origin, adapter, backbone, tracker, modelFrom };
   }
 
@@ -143,6 +156,28 @@ export class ExperimentRunner {
     return locateModel(from);
   }
 
+  /**
+   * The backbone `model.from` holds, at the experiment's input shape, with a fresh head when the
+   * class count differs: a checkpoint that records its backbone (dalab-checkpoint.json) is that
+   * backbone with its blocks; a torchvision file is imported onto model.backbone.
+   */
+  private async startFrom(prepared: PreparedRun, numClasses: number): Promise<{ backbone: Backbone; spec: CheckpointMeta['backbone'] | null }> {
+    const { config } = prepared;
+    const from = prepared.modelFrom!;
+    const seed = config.train.seed;
+    if (from.kind === 'torch') {
+      const spec = { name: prepared.backbone.factory.name, ...prepared.backbone.options };
+      const imported = this.weights.fromStateDict(from.location, spec, config.model.input);
+      return { backbone: withClasses(imported.backbone, numClasses, seed), spec };
+    }
+    let spec: CheckpointMeta['backbone'] | null = null;
+    const loaded = await loadPretrained(from, config.model.from!, (recorded, _input, classes) => {
+      spec = recorded;
+      return this.weights.build(recorded, config.model.input, classes, seed);
+    });
+    return { backbone: withClasses(loaded, numClasses, seed), spec };
+  }
+
   async run(prepared: PreparedRun, options: RunOptions): Promise<RunSummary> {
     const { config, tracker, backbone: backboneFactory } = prepared;
     const factory = prepared.adapter.factory;
@@ -159,9 +194,9 @@ export class ExperimentRunner {
     await new Promise<void>((resolve) => setImmediate(resolve));
 
     const pretrained = prepared.modelFrom != null;
-    const backbone = prepared.modelFrom != null
-      ? await loadPretrained(prepared.modelFrom, config.model.from!)
-      : backboneFactory.build({ input: config.model.input, numClasses, seed: config.train.seed });
+    const { backbone, spec } = prepared.modelFrom != null
+      ? await this.startFrom(prepared, numClasses)
+      : { backbone: backboneFactory.build({ input: config.model.input, numClasses, seed: config.train.seed }), spec: { name: backboneFactory.factory.name, ...backboneFactory.options } };
     const adapter: Adapter = prepared.adapter.create({ backbone, numClasses, targetLabels: config.target.labels, seed: config.train.seed, pretrained });
 
     const experiment = experimentName(config);
@@ -206,7 +241,7 @@ export class ExperimentRunner {
 
     const summary: RunSummary = { runId: run.runId, experiment, adapter: factory.name, status: 'FINISHED', backend: options.backend, metrics: {}, outDir: run.artifactDir };
     try {
-      summary.metrics = await this.train(config, adapter, backbone, source, target, run, progress);
+      summary.metrics = await this.train(config, adapter, backbone, source, target, run, progress, spec);
       await run.end('FINISHED');
       // A run that failed over to the offline store has a local id and folder now.
       summary.runId = run.runId;
@@ -232,6 +267,7 @@ export class ExperimentRunner {
     target: ReturnType<typeof makeTargetSplits>,
     run: TrackedRun,
     progress: ProgressReporter,
+    spec: CheckpointMeta['backbone'] | null,
   ): Promise<Record<string, number>> {
     progress.start(adapter.phases(config.train.steps).reduce((n, p) => n + p.steps, 0), `${adapter.name} ${domainName(config.source)} -> ${domainName(config.target)}`);
     const curve: { step: number; metrics: Record<string, number> }[] = [];
@@ -272,6 +308,12 @@ export class ExperimentRunner {
     for (const [layer, value] of Object.entries(after.distances)) run.logMetric(`domain_mmd/${layer}`, value, result.totalSteps);
 
     await saveModels(adapter.checkpointModels(), checkpointDir(run.artifactDir));
+    // What `model.from`, `dalab predict` and `dalab eval` need to rebuild it (not for a backbone
+    // loaded without a record: its architecture is not a bound backbone).
+    if (spec != null) {
+      const classes = (backbone.classifier.outputs[0]!.shape as number[]).at(-1)!;
+      writeCheckpointMeta(checkpointDir(run.artifactDir), { format: 'dalab-checkpoint', dalab: DALAB_VERSION, backbone: spec, input: config.model.input, numClasses: classes, normalize: config.model.normalize });
+    }
     if (adapter.artifacts != null) {
       const samples = { source: fixedSample(source.test, 8).x, target: fixedSample(target.test, 8).x };
       const files = await adapter.artifacts(samples);

@@ -17,6 +17,7 @@ import { registerData } from './commands/data.js';
 import { registerBackends } from './commands/backends.js';
 import { registerBench } from './commands/bench.js';
 import { registerModels } from './commands/models.js';
+import { registerWeights } from './commands/weights.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -38,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = code;
     },
   };
-  for (const register of [registerRun, registerSweep, registerSync, registerReport, registerData, registerBackends, registerBench, registerModels]) register(cli);
+  for (const register of [registerRun, registerSweep, registerSync, registerReport, registerData, registerBackends, registerBench, registerModels, registerWeights]) register(cli);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -30,12 +30,13 @@ export const modelSchema = z
     /** A backbone's name (its defaults), or `{ name, ...options }` (`dalab models` lists them). */
     backbone: z.union([z.string().min(1), z.looseObject({ name: z.string().min(1) })]).default('digitnet'),
     input: z.tuple([positiveInt, positiveInt, z.union([z.literal(1), z.literal(3)])]).default([28, 28, 1]),
-    /** Input scaling: unit ([0, 1], default), symmetric ([-1, 1]), domain (each domain standardised per channel by its own training images), instance (every image standardised per channel by its own statistics). */
-    normalize: z.enum(['unit', 'symmetric', 'domain', 'instance']).default('unit'),
-    /** Start from trained weights: a run id, a checkpoint folder or a tfjs Layers model.json. */
+    /** Input scaling: unit ([0, 1], default), symmetric ([-1, 1]), domain (each domain standardised per channel by its own training images), instance (every image standardised per channel by its own statistics), imagenet ((x - mean) / std with torchvision's ImageNet statistics, for imported weights). */
+    normalize: z.enum(['unit', 'symmetric', 'domain', 'instance', 'imagenet']).default('unit'),
+    /** Start from trained weights: a run id, a checkpoint folder (a run's, or `dalab weights import`'s), a tfjs Layers model.json, or a torchvision `.pth` / `.safetensors` file (with `backbone` naming its architecture). */
     from: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .refine((m) => m.normalize !== 'imagenet' || m.input[2] === 3, { message: 'normalize: imagenet needs 3 input channels (input: [H, W, 3])', path: ['normalize'] });
 
 /** Strategy-specific keys are validated by the strategy itself (see adapters/). */
 export const adapterSchema = z

@@ -86,11 +86,17 @@ export function makeTargetSplits(source: DomainSource, input: readonly [number, 
  * images (source and target each with their own statistics, never the test images'); instance
  * standardises every image per channel with its own mean and std (no statistics shared).
  */
-export function normalizeDomain<T extends DomainSplits>(splits: T, mode: 'unit' | 'symmetric' | 'domain' | 'instance'): T {
+/** torchvision's ImageNet statistics (`model.normalize: imagenet`): exactly (x / 255 - mean) / std. */
+export const IMAGENET_NORMALIZATION: Normalization = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+
+export function normalizeDomain<T extends DomainSplits>(splits: T, mode: 'unit' | 'symmetric' | 'domain' | 'instance' | 'imagenet'): T {
   if (mode === 'unit') return splits;
   const c = splits.train.channels;
   let normalization: Normalization;
-  if (mode === 'symmetric') normalization = { mean: Array(c).fill(0.5), std: Array(c).fill(0.5) };
+  if (mode === 'imagenet') {
+    if (c !== 3) throw new Error(`normalize imagenet needs 3 channels, the images have ${c}`);
+    normalization = IMAGENET_NORMALIZATION;
+  } else if (mode === 'symmetric') normalization = { mean: Array(c).fill(0.5), std: Array(c).fill(0.5) };
   else if (mode === 'instance') normalization = { mean: Array(c).fill(0), std: Array(c).fill(1), perImage: true };
   else {
     const { images } = splits.train;

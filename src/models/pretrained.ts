@@ -10,16 +10,47 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError, messages } from '../messages.js';
 import { fileLoadHandler } from './checkpoint.js';
-import { weightedLayerNames, type Backbone } from './backbones.js';
+import { buildHead, weightedLayerNames, type Backbone } from './backbones.js';
 
 export interface ModelLocation {
-  kind: 'checkpoint' | 'layers-model';
+  /** torch: a PyTorch checkpoint (`.pth`, `.pt`, `.bin`) or a `.safetensors` file of torchvision's names. */
+  kind: 'checkpoint' | 'layers-model' | 'torch';
   location: string;
 }
 
-/** What a folder or file holds (a checkpoint or a Layers model), or a UserError naming `from`. */
+/** What every dalab checkpoint folder records beside encoder/ and classifier/ (dalab-checkpoint.json). */
+export interface CheckpointMeta {
+  format: 'dalab-checkpoint';
+  dalab: string;
+  /** The backbone and all its options, as `model.backbone` takes them. */
+  backbone: { name: string; [option: string]: unknown };
+  input: [number, number, number];
+  numClasses: number;
+  /** `model.normalize` the weights expect. */
+  normalize: string;
+  /** Where imported weights came from. */
+  source?: { file: string; sha256: string; format: string };
+}
+
+export const CHECKPOINT_META = 'dalab-checkpoint.json';
+
+export function readCheckpointMeta(dir: string): CheckpointMeta | null {
+  const file = path.join(dir, CHECKPOINT_META);
+  if (!fs.existsSync(file)) return null;
+  const meta = JSON.parse(fs.readFileSync(file, 'utf8')) as CheckpointMeta;
+  return meta.format === 'dalab-checkpoint' ? meta : null;
+}
+
+export function writeCheckpointMeta(dir: string, meta: CheckpointMeta): void {
+  fs.writeFileSync(path.join(dir, CHECKPOINT_META), `${JSON.stringify(meta, null, 1)}\n`);
+}
+
+export const isTorchFile = (file: string): boolean => /\.(pth|pt|bin|ckpt|safetensors)$/i.test(file);
+
+/** What a folder or file holds (a checkpoint, a Layers model or a PyTorch / safetensors file), or a UserError naming `from`. */
 export function locateModel(location: string, from = location): ModelLocation {
   const resolved = path.resolve(location);
+  if (isTorchFile(resolved) && fs.existsSync(resolved) && fs.statSync(resolved).isFile()) return { kind: 'torch', location: resolved };
   for (const dir of [resolved, path.join(resolved, 'checkpoint')]) {
     if (fs.existsSync(path.join(dir, 'encoder', 'model.json')) && fs.existsSync(path.join(dir, 'classifier', 'model.json'))) return { kind: 'checkpoint', location: dir };
   }
@@ -62,11 +93,47 @@ function copyOf(model: tf.LayersModel, offset: number): tf.LayersModel {
   return tf.LayersModel.fromConfig(tf.LayersModel, config) as tf.LayersModel;
 }
 
+/**
+ * A checkpoint whose dalab-checkpoint.json names its backbone comes back as that backbone (its
+ * named blocks, feature layer and rebuild), built by `build` and given the saved weights layer by
+ * layer; without it (older checkpoints, Layers models) each weighted layer is a block.
+ */
+export type BackboneBuilder = (spec: CheckpointMeta['backbone'], input: [number, number, number], numClasses: number) => Backbone;
+
+function copyWeightsByName(from: tf.LayersModel, to: tf.LayersModel, location: string): void {
+  const source = new Map(from.layers.map((l) => [l.name, l]));
+  for (const layer of to.layers) {
+    if (layer.weights.length === 0) continue;
+    const saved = source.get(layer.name);
+    if (saved == null || saved.weights.length !== layer.weights.length) throw new UserError(messages.modelFromUnsplittable(location, `layer ${layer.name} of the recorded backbone is not in the checkpoint`));
+    layer.setWeights(saved.getWeights());
+  }
+}
+
+/** The head replaced by a fresh one when the class count differs (a 1,000-way ImageNet head, a 10-way task). */
+export function withClasses(backbone: Backbone, numClasses: number, seed: number): Backbone {
+  const units = (backbone.classifier.outputs[0]!.shape as number[]).at(-1);
+  if (units === numClasses) return backbone;
+  const featureSize = (backbone.classifier.inputs[0]!.shape as number[]).at(-1)!;
+  backbone.classifier.dispose();
+  return { ...backbone, classifier: buildHead(featureSize, numClasses, seed + 4242) };
+}
+
 /** The backbone stored at a located model; `from` (what the user wrote) names it. */
-export async function loadPretrained({ kind, location }: ModelLocation, from: string): Promise<Backbone> {
+export async function loadPretrained({ kind, location }: ModelLocation, from: string, build?: BackboneBuilder): Promise<Backbone> {
+  if (kind === 'torch') throw new Error('a PyTorch file is imported by src/app/weights.ts, not loaded here');
   if (kind === 'checkpoint') {
     const encoder = await tf.loadLayersModel(fileLoadHandler(path.join(location, 'encoder')));
     const classifier = await tf.loadLayersModel(fileLoadHandler(path.join(location, 'classifier')));
+    const meta = readCheckpointMeta(location);
+    if (meta != null && build != null) {
+      const backbone = build(meta.backbone, meta.input, meta.numClasses);
+      copyWeightsByName(encoder, backbone.encoder, location);
+      copyWeightsByName(classifier, backbone.classifier, location);
+      encoder.dispose();
+      classifier.dispose();
+      return backbone;
+    }
     return backboneOf(`pretrained:${from}`, encoder, classifier);
   }
   const whole = await tf.loadLayersModel(fileLoadHandler(path.dirname(location), path.basename(location)));
