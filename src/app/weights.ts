@@ -72,6 +72,8 @@ function parseStateDict(bytes: Buffer, file: string): { tensors: NamedTensor[]; 
   return { tensors: checkpoint.tensors, format: `torch ${checkpoint.format}`, bytes };
 }
 
+const importable = () => [...new Set([...Object.keys(TORCHVISION_MODELS), ...Object.keys(TORCHVISION_FAMILY)])].join(', ');
+
 @injectable()
 export class WeightsService {
   constructor(
@@ -82,7 +84,7 @@ export class WeightsService {
 
   private factory(name: string): BackboneFactory {
     const factory = this.backbones.find((b) => b.name === name);
-    if (factory == null) throw new UserError(`--backbone: unknown backbone '${name}' (allowed: ${[...Object.keys(TORCHVISION_MODELS), ...Object.keys(TORCHVISION_FAMILY)].join(', ')})`);
+    if (factory == null) throw new UserError(`--backbone: unknown backbone '${name}' (allowed: ${importable()})`);
     return factory;
   }
 
@@ -96,7 +98,7 @@ export class WeightsService {
     const defaults = known?.options ?? TORCHVISION_FAMILY[name];
     if (defaults == null) {
       this.factory(name);
-      throw new UserError(`--backbone ${name}: torchvision has no such network to import (importable: ${[...Object.keys(TORCHVISION_MODELS), ...Object.keys(TORCHVISION_FAMILY)].join(', ')})`);
+      throw new UserError(`--backbone ${name}: torchvision has no such network to import (importable: ${importable()})`);
     }
     const configured = this.factory(family).configure({ ...defaults, ...options }, '--set');
     return { name: family, ...configured.options };

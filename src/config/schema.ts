@@ -36,7 +36,7 @@ export const modelSchema = z
     from: z.string().min(1).optional(),
   })
   .strict()
-  .refine((m) => m.normalize !== 'imagenet' || m.input[2] === 3, { message: 'normalize: imagenet needs 3 input channels (input: [H, W, 3])', path: ['normalize'] });
+  .refine((m) => m.normalize !== 'imagenet' || m.input[2] === 3, { message: 'imagenet needs 3 input channels (input: [H, W, 3])', path: ['normalize'] });
 
 /** Strategy-specific keys are validated by the strategy itself (see adapters/). */
 export const adapterSchema = z
