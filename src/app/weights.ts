@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { inject, injectable, multiInject } from 'inversify';
@@ -17,6 +18,7 @@ import { TYPES } from '../types.js';
 import { UserError } from '../messages.js';
 import { DALAB_VERSION } from '../version.js';
 import { DatasetRegistry } from '../data/registry.js';
+import { dataRoot, describeError, fetchTo } from '../data/cache.js';
 import { makeSplits, normalizeDomain } from '../data/splits.js';
 import { imageSize, toFloats, type ImageSet } from '../data/types.js';
 import { backboneSpec, type Backbone, type BackboneFactory } from '../models/backbones.js';
@@ -25,7 +27,7 @@ import { CHECKPOINT_META, loadPretrained, locateModel, readCheckpointMeta, write
 import { readSafetensors } from '../models/weights/safetensors.js';
 import { readTorchCheckpoint } from '../models/weights/pth.js';
 import { WeightsFileError, type NamedTensor } from '../models/weights/tensors.js';
-import { TORCHVISION_FAMILY, TORCHVISION_MODELS, assignTorchvisionWeights, checkpointClasses } from '../models/weights/torchvision.js';
+import { TORCHVISION_DOWNLOADS, TORCHVISION_FAMILY, TORCHVISION_MODELS, TORCHVISION_URL, assignTorchvisionWeights, checkpointClasses, hashPrefix } from '../models/weights/torchvision.js';
 import type { Tracker } from '../tracking/tracker.js';
 import { DEFAULT_TRACKING_URI } from '../tracking/resolve.js';
 import { RUN_FILES } from '../tracking/run-files.js';
@@ -50,6 +52,69 @@ export interface ImportResult {
   tensors: number;
   format: string;
   ignored: string[];
+}
+
+export interface DownloadRequest {
+  name: string;
+  env?: NodeJS.ProcessEnv;
+  /** Overrides the file name (tests serve fixture files with their own hash prefixes). */
+  file?: string;
+  /** Overrides the official URL's folder. */
+  official?: string;
+  onProgress?: (received: number, total?: number) => void;
+}
+
+/** torch.hub's cache: $TORCH_HOME/hub/checkpoints, default $XDG_CACHE_HOME/torch (~/.cache/torch). */
+export function torchHubCheckpoints(env: NodeJS.ProcessEnv = process.env): string {
+  const home = env['TORCH_HOME'] ?? path.join(env['XDG_CACHE_HOME'] ?? path.join(os.homedir(), '.cache'), 'torch');
+  return path.join(home, 'hub', 'checkpoints');
+}
+
+/** dalab's own cache for weights it downloads: beside the data cache ($DALAB_DATA/../weights). */
+export function weightsCache(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(path.dirname(dataRoot(env)), 'weights');
+}
+
+const sha256Of = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+/**
+ * A torchvision checkpoint by name: found in torch.hub's cache or dalab's (its hash prefix
+ * checked), else fetched from DALAB_WEIGHTS_MIRROR/<file>, then the official URL, into dalab's
+ * cache: streamed to a temporary file, renamed into place only when complete with the right hash.
+ */
+export async function downloadWeights(request: DownloadRequest): Promise<{ file: string; fetched: boolean; from: string }> {
+  const env = request.env ?? process.env;
+  const name = request.file ?? TORCHVISION_DOWNLOADS[request.name];
+  if (name == null) throw new UserError(`weights download: unknown checkpoint '${request.name}' (available: ${Object.keys(TORCHVISION_DOWNLOADS).join(', ')})`);
+  const prefix = hashPrefix(name);
+  const matches = (sha: string) => prefix == null || sha.startsWith(prefix);
+  for (const dir of [torchHubCheckpoints(env), weightsCache(env)]) {
+    const candidate = path.join(dir, name);
+    if (fs.existsSync(candidate)) {
+      if (matches(sha256Of(candidate))) return { file: candidate, fetched: false, from: dir };
+      throw new UserError(`weights download ${request.name}: ${candidate} does not have the SHA-256 prefix ${prefix} its name promises (a damaged copy; delete it)`);
+    }
+  }
+  const cache = weightsCache(env);
+  fs.mkdirSync(cache, { recursive: true });
+  const mirror = env['DALAB_WEIGHTS_MIRROR']?.replace(/\/+$/, '');
+  const urls = [...(mirror ? [`${mirror}/${name}`] : []), `${request.official ?? TORCHVISION_URL}/${name}`];
+  const tries: string[] = [];
+  const target = path.join(cache, name);
+  for (const url of urls) {
+    const tmp = path.join(cache, `.partial-${name}-${process.pid}`);
+    try {
+      const digests = await fetchTo(url, tmp, (received, total) => request.onProgress?.(received, total));
+      if (!matches(digests.sha256)) throw new Error(`SHA-256 ${digests.sha256.slice(0, 12)}… does not start with ${prefix}`);
+      fs.renameSync(tmp, target);
+      return { file: target, fetched: true, from: url };
+    } catch (error) {
+      tries.push(`${url}: ${describeError(error)}`);
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+  }
+  throw new UserError(`weights download ${request.name}: ${name} could not be fetched: ${tries.join('; ')}`);
 }
 
 /** A state dict's tensors from a `.safetensors` or a torch.save file (by content, not by name). */

@@ -99,8 +99,8 @@ export interface DownloadOptions {
   onProgress?: (event: { file: string; url: string; received: number; total?: number; done?: boolean }) => void;
 }
 
-/** Streams `url` into `tmp` while hashing; throws on a network error or a short body. */
-async function fetchTo(url: string, tmp: string, onChunk: (received: number, total?: number) => void): Promise<Digests> {
+/** Streams `url` into `tmp` while hashing; throws on a network error or a short body (also used for pretrained weights). */
+export async function fetchTo(url: string, tmp: string, onChunk: (received: number, total?: number) => void): Promise<Digests> {
   const response = await fetch(url, { redirect: 'follow' });
   if (!response.ok || response.body == null) throw new Error(`HTTP ${response.status}`);
   const length = response.headers.get('content-length');
@@ -124,7 +124,7 @@ async function fetchTo(url: string, tmp: string, onChunk: (received: number, tot
   return { md5: md5.digest('hex'), sha256: sha.digest('hex'), bytes };
 }
 
-function describeError(error: unknown): string {
+export function describeError(error: unknown): string {
   const e = error as Error & { cause?: { code?: string; message?: string } };
   return e.cause?.code ?? e.cause?.message ?? e.message;
 }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chooseBackend } from '../../app/backends.js';
 import { parseInputShape } from '../../app/models.js';
-import { WeightsService, npyBytes, score } from '../../app/weights.js';
+import { WeightsService, downloadWeights, npyBytes, score } from '../../app/weights.js';
 import { UserError } from '../../messages.js';
 import { collect, printJson, type Cli } from '../context.js';
 
@@ -31,6 +31,24 @@ export function registerWeights(cli: Cli): void {
       const { name, ...options } = result.backbone;
       process.stdout.write(`imported ${file} (${result.format}, ${result.tensors} tensors) as ${name} ${JSON.stringify(options)}, ${result.numClasses} classes, input ${opts.input}\n`);
       process.stdout.write(`wrote ${result.out} (model.from: ${result.out})\n`);
+    });
+
+  weights
+    .command('download')
+    .description("fetch one of torchvision's ImageNet checkpoints (its SHA-256 prefix checked): $TORCH_HOME/hub/checkpoints first, then DALAB_WEIGHTS_MIRROR, then download.pytorch.org")
+    .argument('<name>', 'resnet18, resnet34, resnet50, alexnet, vgg16, densenet121, mobilenet_v2, googlenet')
+    .action(async (name: string) => {
+      let last = 0;
+      const result = await downloadWeights({
+        name,
+        onProgress: (received, total) => {
+          if (Date.now() - last < 2000) return;
+          last = Date.now();
+          process.stderr.write(`  ${name}: ${(received / 1e6).toFixed(1)}${total != null ? ` / ${(total / 1e6).toFixed(1)}` : ''} MB\n`);
+        },
+      });
+      process.stdout.write(`${result.fetched ? `fetched from ${result.from}, SHA-256 prefix ok` : `found in ${result.from}`}: ${result.file}\n`);
+      process.stdout.write(`next: dalab weights import ${result.file} --backbone ${name} --input 224,224,3 --out weights/${name}\n`);
     });
 
   const common = (name: string, description: string) =>

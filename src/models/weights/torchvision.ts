@@ -36,6 +36,30 @@ export const TORCHVISION_MODELS: Record<string, { backbone: string; options: Rec
   googlenet: { backbone: 'inception', options: { variant: 'torchvision', aux: false } },
 };
 
+/**
+ * torchvision's official ImageNet checkpoints that `dalab weights download` fetches (file names as
+ * torchvision 0.14 lists them, each carrying the first hex digits of its SHA-256). alexnet,
+ * vgg16, densenet121 (with the older key names), mobilenet_v2 and googlenet predate torch 1.6's
+ * zip format: the legacy reader reads them.
+ */
+export const TORCHVISION_DOWNLOADS: Record<string, string> = {
+  resnet18: 'resnet18-f37072fd.pth',
+  resnet34: 'resnet34-b627a593.pth',
+  resnet50: 'resnet50-0676ba61.pth',
+  alexnet: 'alexnet-owt-7be5be79.pth',
+  vgg16: 'vgg16-397923af.pth',
+  densenet121: 'densenet121-a639ec97.pth',
+  mobilenet_v2: 'mobilenet_v2-b0353104.pth',
+  googlenet: 'googlenet-1378be20.pth',
+};
+
+export const TORCHVISION_URL = 'https://download.pytorch.org/models';
+
+/** The SHA-256 prefix torchvision puts in a file name (`-<hex>.`), as torch.hub checks it. */
+export function hashPrefix(file: string): string | null {
+  return /-([a-f0-9]{6,})\./.exec(file)?.[1] ?? null;
+}
+
 /** The options that make a dalab family torchvision's network (`--backbone resnet --set depth=50`). */
 export const TORCHVISION_FAMILY: Record<string, Record<string, unknown>> = {
   resnet: { depth: 18, width: 1 },
