@@ -86,5 +86,7 @@ export const messages = {
   syncStoreMissing: (store: string) => `sync: no offline store at '${store}'`,
   badSyncTarget: (uri: string) => `--to: '${uri}' is not an MLflow server URI (http(s)://...)`,
   runFailed: (detail: string) => `run failed while training: ${detail}`,
+  wasmAborted: () =>
+    'the WebAssembly backend aborted, almost always because its memory (at most 4 GB) ran out: lower train.batchSize, or train on native TensorFlow (npm run native:install)',
   bugReportHint: () => 'set DALAB_DEBUG=1 to see the stack trace',
 };

@@ -250,6 +250,8 @@ export class ExperimentRunner {
     } catch (error) {
       summary.status = 'FAILED';
       summary.error = error instanceof Error ? error.message : String(error);
+      // Emscripten's abort() says nothing; on the wasm backend it is nearly always its 4 GB heap.
+      if (options.backend === 'wasm' && summary.error.startsWith('Aborted()')) summary.error = messages.wasmAborted();
       await run.end('FAILED').catch(() => undefined);
       summary.runId = run.runId;
       throw new TrainingFailure(summary, error);
