@@ -1,5 +1,7 @@
 /** Shared test helpers: backends, small experiments, temporary folders, the CLI as a user runs it. */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -102,4 +104,22 @@ export function writeTinySweep(dir: string, sweepLines: readonly string[]): stri
     ].join('\n'),
   );
   return file;
+}
+
+/** A loopback HTTP server (download tests): its URL, the paths asked for, and close(). */
+export interface Served {
+  url: string;
+  close: () => Promise<void>;
+  hits: string[];
+}
+
+export async function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<Served> {
+  const hits: string[] = [];
+  const server = http.createServer((req, res) => {
+    hits.push(req.url ?? '');
+    handler(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, hits, close: () => new Promise<void>((r) => server.close(() => r())) };
 }

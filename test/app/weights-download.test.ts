@@ -5,28 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import test from 'ava';
 import { downloadWeights, weightsCache } from '../../src/app/weights.js';
 import { UserError } from '../../src/messages.js';
-import { tempDir } from '../helpers.js';
+import { serve, tempDir } from '../helpers.js';
 
 const payload = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 17) % 251));
 const prefix = createHash('sha256').update(payload).digest('hex').slice(0, 8);
 const file = `fixture-${prefix}.pth`;
-
-async function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void) {
-  const hits: string[] = [];
-  const server = http.createServer((req, res) => {
-    hits.push(req.url ?? '');
-    handler(req, res);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, hits, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 const envFor = (root: string, extra: Record<string, string> = {}) => ({ TORCH_HOME: path.join(root, 'torch'), DALAB_DATA: path.join(root, 'dalab', 'data'), ...extra });
 

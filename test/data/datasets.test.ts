@@ -5,14 +5,12 @@
  * success, checksum mismatch rejected, interrupted transfer leaves nothing in the cache.
  */
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { PNG } from 'pngjs';
-import { ROOT, dalab, tempDir } from '../helpers.js';
+import { ROOT, dalab, serve, tempDir } from '../helpers.js';
 import { readSvhnFile } from '../../src/data/svhn.js';
 import { decodeMat } from '../../src/data/mat.js';
 import { decodeUsps, readUspsFile } from '../../src/data/usps.js';
@@ -93,23 +91,6 @@ test('folder:PATH reads train/<class>/*.png and test/<class>/*.png with labels f
   fs.rmSync(path.join(root, 'test'), { recursive: true });
   t.throws(() => loadImageFolder(root, 'target.dataset'), { instanceOf: UserError, message: /has no test\/ folder/ });
 });
-
-interface Served {
-  url: string;
-  close: () => Promise<void>;
-  hits: string[];
-}
-
-async function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<Served> {
-  const hits: string[] = [];
-  const server = http.createServer((req, res) => {
-    hits.push(req.url ?? '');
-    handler(req, res);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, hits, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 const payload = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 31) % 256));
 const entry = (md5: string): DownloadableDataset => ({ name: 'fixture', description: 'fixture', files: [{ name: 'data.bin', urls: ['http://127.0.0.1:9/unreachable/data.bin'], md5 }] });

@@ -11,12 +11,10 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import test from 'ava';
 import { probeBackends, selectBackend } from '../../src/backend/backends.js';
-import { readStateDict } from '../../src/app/weights.js';
 import { createContainer } from '../../src/container.js';
-import { WeightsService } from '../../src/app/weights.js';
+import { WeightsService, readStateDict } from '../../src/app/weights.js';
 import { TORCHVISION_MODELS } from '../../src/models/weights/torchvision.js';
 import { writeSafetensors } from '../../src/models/weights/safetensors.js';
 import { ROOT, dalab, tempDir } from '../helpers.js';
@@ -59,11 +57,8 @@ function readNpy(file: string): { shape: number[]; data: Float32Array } {
   const headerLength = b.readUInt16LE(8);
   const header = b.subarray(10, 10 + headerLength).toString('latin1');
   const shape = /'shape': \(([^)]*)\)/.exec(header)![1]!.split(',').filter((s) => s.trim() !== '').map(Number);
-  t0(header.includes("'descr': '<f4'"));
+  if (!header.includes("'descr': '<f4'")) throw new Error(`${file}: not a float32 .npy`);
   return { shape, data: new Float32Array(b.buffer.slice(b.byteOffset + 10 + headerLength, b.byteOffset + b.length)) };
-}
-function t0(ok: boolean): void {
-  if (!ok) throw new Error('not a float32 .npy');
 }
 
 const service = createContainer().get(WeightsService);
@@ -241,5 +236,4 @@ test('readStateDict reads float16 and bfloat16 safetensors', (t) => {
   const { tensors } = readStateDict(path.join(d, 'x.safetensors'));
   t.deepEqual(tensors.map((x) => [x.name, x.dtype, Array.from(x.data)]), [['a', 'F16', [1.5, -2]], ['b', 'BF16', [1.5, -2]]]);
   fs.rmSync(d, { recursive: true, force: true });
-  void tf;
 });
