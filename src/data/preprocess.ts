@@ -1,6 +1,7 @@
 /**
  * One preprocessing step brings every domain to the model's input shape: bilinear resize and
- * grey <-> RGB, done once per dataset, still as bytes. Scaling to floats happens per batch.
+ * grey <-> RGB, still as bytes: once per dataset when the input is not larger than the stored
+ * images, per batch otherwise (toInputShape). Scaling to floats happens per batch.
  */
 import type { ImageSet } from './types.js';
 
@@ -31,37 +32,64 @@ function resizeImage(src: Uint8Array, sh: number, sw: number, c: number, dst: Ui
   }
 }
 
-/** Brings a set to [height, width, channels]; returns the same object when nothing changes. */
-export function toInputShape(set: ImageSet, shape: readonly [number, number, number]): ImageSet {
-  const [height, width, channels] = shape;
-  if (set.height === height && set.width === width && set.channels === channels) return set;
-  const inSize = set.height * set.width * set.channels;
-  const resized = new Uint8Array(height * width * set.channels);
-  const out = new Uint8Array(set.count * height * width * channels);
-  const pixels = height * width;
-  for (let i = 0; i < set.count; i++) {
-    const src = set.images.subarray(i * inSize, (i + 1) * inSize);
-    let img: Uint8Array = src;
-    if (set.height !== height || set.width !== width) {
-      resizeImage(src, set.height, set.width, set.channels, resized, height, width);
-      img = resized;
+type Shape = { height: number; width: number; channels: number };
+
+/**
+ * One image from its stored shape to the input shape: resize (when the size differs), then
+ * grey -> RGB (replicated) or RGB -> grey (luma). `scratch` holds at least
+ * to.height * to.width * from.channels bytes.
+ */
+export function convertImage(src: Uint8Array, from: Shape, dst: Uint8Array, to: Shape, scratch: Uint8Array): void {
+  const pixels = to.height * to.width;
+  let img: Uint8Array = src;
+  if (from.height !== to.height || from.width !== to.width) {
+    resizeImage(src, from.height, from.width, from.channels, scratch, to.height, to.width);
+    img = scratch;
+  }
+  if (from.channels === to.channels) {
+    dst.set(img.subarray(0, pixels * to.channels));
+  } else if (from.channels === 1) {
+    for (let p = 0; p < pixels; p++) {
+      const v = img[p]!;
+      dst[3 * p] = v;
+      dst[3 * p + 1] = v;
+      dst[3 * p + 2] = v;
     }
-    const base = i * pixels * channels;
-    if (set.channels === channels) {
-      out.set(img.subarray(0, pixels * channels), base);
-    } else if (set.channels === 1) {
-      for (let p = 0; p < pixels; p++) {
-        const v = img[p]!;
-        out[base + 3 * p] = v;
-        out[base + 3 * p + 1] = v;
-        out[base + 3 * p + 2] = v;
-      }
-    } else {
-      // ITU-R BT.601 luma, as PIL's convert('L').
-      for (let p = 0; p < pixels; p++) {
-        out[base + p] = Math.round(0.299 * img[3 * p]! + 0.587 * img[3 * p + 1]! + 0.114 * img[3 * p + 2]!);
-      }
+  } else {
+    // ITU-R BT.601 luma, as PIL's convert('L').
+    for (let p = 0; p < pixels; p++) {
+      dst[p] = Math.round(0.299 * img[3 * p]! + 0.587 * img[3 * p + 1]! + 0.114 * img[3 * p + 2]!);
     }
   }
-  return { images: out, labels: set.labels, count: set.count, height, width, channels };
+}
+
+/**
+ * Brings a set to [height, width, channels]; returns the same object when nothing changes. A set
+ * stored smaller than the input keeps its bytes and is converted image by image whenever it
+ * becomes floats (types.ts `stored`): the same values as converting here, without holding the
+ * whole set at the larger size. Smaller inputs are converted here, once.
+ */
+export function toInputShape(set: ImageSet, shape: readonly [number, number, number]): ImageSet {
+  const [height, width, channels] = shape;
+  const from = set.stored ?? set;
+  const { stored: _, ...plain } = set;
+  if (from.height === height && from.width === width && from.channels === channels) {
+    return set.stored == null ? set : { ...plain, height, width, channels };
+  }
+  const lazy = { ...plain, height, width, channels, stored: { height: from.height, width: from.width, channels: from.channels } };
+  return height * width > from.height * from.width ? lazy : materialize(lazy);
+}
+
+/** The bytes of a set at its input shape, all at once (what toInputShape avoids for larger inputs). */
+export function materialize(set: ImageSet): ImageSet {
+  if (set.stored == null) return set;
+  const { stored, ...shape } = set;
+  const inSize = stored.height * stored.width * stored.channels;
+  const outSize = set.height * set.width * set.channels;
+  const scratch = new Uint8Array(set.height * set.width * stored.channels);
+  const out = new Uint8Array(set.count * outSize);
+  for (let i = 0; i < set.count; i++) {
+    convertImage(set.images.subarray(i * inSize, (i + 1) * inSize), stored, out.subarray(i * outSize, (i + 1) * outSize), set, scratch);
+  }
+  return { ...shape, images: out };
 }

@@ -9,7 +9,7 @@
 import seedrandom from 'seedrandom';
 import { UserError, messages } from '../messages.js';
 import { toInputShape } from './preprocess.js';
-import { channelStats, subset, type DomainSource, type ImageSet, type Normalization } from './types.js';
+import { setChannelStats, subset, type DomainSource, type ImageSet, type Normalization } from './types.js';
 
 export interface DomainSplits {
   name: string;
@@ -99,8 +99,7 @@ export function normalizeDomain<T extends DomainSplits>(splits: T, mode: 'unit' 
   } else if (mode === 'symmetric') normalization = { mean: Array(c).fill(0.5), std: Array(c).fill(0.5) };
   else if (mode === 'instance') normalization = { mean: Array(c).fill(0), std: Array(c).fill(1), perImage: true };
   else {
-    const { images } = splits.train;
-    normalization = channelStats(images, 0, images.length, c);
+    normalization = setChannelStats(splits.train);
   }
   const out = { ...splits } as T & Record<string, unknown>;
   for (const key of Object.keys(out)) {
