@@ -4,7 +4,7 @@
  *
  * Starts from `model.from` (a dalab run id or checkpoint folder, or a tfjs Layers model.json, e.g.
  * converted from Keras); without it, a first phase trains on the source (`pretrainSteps`).
- * Then: the classifier head is replaced when the class count differs, the first K weighted
+ * Then: the classifier head is replaced when the class count differs (always with `head: new`), the first K weighted
  * layers are frozen (`freeze: K`, or a list of layer names), the other pre-trained layers train
  * with `lrScale` times the learning rate, and the head with the full rate, on labelled target only.
  */
@@ -23,6 +23,12 @@ const options = z
     freeze: z.union([z.number().int().nonnegative(), z.array(z.string()).min(1)]).default(0),
     /** Learning-rate multiplier for the unfrozen pre-trained layers (the head always gets 1). */
     lrScale: z.number().nonnegative().default(1),
+    /**
+     * `keep`: the checkpoint's head stays when it already has the task's class count (a fresh one
+     * otherwise); `new`: always a fresh head, the textbook recipe (drop the pre-trained head, add a
+     * new one) also when the pre-training task had the same classes.
+     */
+    head: z.enum(['keep', 'new']).default('keep'),
     /** Source steps of the first phase when there is no `model.from`. */
     pretrainSteps: z.number().int().positive().optional(),
   })
@@ -69,10 +75,10 @@ class Finetune extends ClassifierAdapter {
     return [this.sourcePhase(this.options.pretrainSteps ?? steps), finetune];
   }
 
-  /** A checkpoint trained for another label set gets a fresh head of the right size. */
+  /** A checkpoint trained for another label set (or any, with `head: new`) gets a fresh head of the right size. */
   private replaceHeadIfNeeded(): void {
     const units = this.classifier.outputs[0]!.shape[1];
-    if (units === this.context.numClasses) return;
+    if (units === this.context.numClasses && this.options.head === 'keep') return;
     const featureSize = this.encoder.outputs[0]!.shape[1] as number;
     this.classifier.dispose();
     this.classifier = buildHead(featureSize, this.context.numClasses, this.context.seed * 13 + 5);

@@ -5,7 +5,10 @@
  *   written as a dalab checkpoint folder that `model.from` takes (dalab-checkpoint.json records
  *   the architecture, options, input shape, class count and normalisation);
  * - `dalab predict MODEL --dataset NAME --out FILE.npy`: the logits of every image of a split;
- * - `dalab eval MODEL --dataset NAME`: accuracy and per-class accuracy.
+ * - `dalab eval MODEL --dataset NAME`: accuracy and per-class accuracy;
+ * - `dalab weights export MODEL --out FILE.safetensors`: a checkpoint of one of torchvision's
+ *   configurations as torchvision's state dict (what PyTorch's `load_state_dict` takes, and what
+ *   `weights import` / `model.from` read back bit for bit).
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -24,10 +27,10 @@ import { imageSize, toFloats, type ImageSet } from '../data/types.js';
 import { backboneSpec, type Backbone, type BackboneFactory } from '../models/backbones.js';
 import { saveModels } from '../models/checkpoint.js';
 import { CHECKPOINT_META, loadPretrained, locateModel, readCheckpointMeta, writeCheckpointMeta, type CheckpointMeta, type ModelLocation } from '../models/pretrained.js';
-import { readSafetensors } from '../models/weights/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../models/weights/safetensors.js';
 import { readTorchCheckpoint } from '../models/weights/pth.js';
 import { WeightsFileError, type NamedTensor } from '../models/weights/tensors.js';
-import { TORCHVISION_DOWNLOADS, TORCHVISION_FAMILY, TORCHVISION_MODELS, TORCHVISION_URL, assignTorchvisionWeights, checkpointClasses, hashPrefix } from '../models/weights/torchvision.js';
+import { TORCHVISION_DOWNLOADS, TORCHVISION_FAMILY, TORCHVISION_MODELS, TORCHVISION_URL, assignTorchvisionWeights, checkpointClasses, exportTorchvisionWeights, hashPrefix } from '../models/weights/torchvision.js';
 import type { Tracker } from '../tracking/tracker.js';
 import { DEFAULT_TRACKING_URI } from '../tracking/resolve.js';
 import { RUN_FILES } from '../tracking/run-files.js';
@@ -224,6 +227,49 @@ export class WeightsService {
       imported.backbone.classifier.dispose();
     }
     return { out, backbone: spec, numClasses: imported.numClasses, tensors: imported.tensors, format: imported.format, ignored: imported.ignored };
+  }
+
+  /** The torchvision network a recorded backbone is (`resnet18`, ...), or null when it is none of them. */
+  torchvisionName(spec: CheckpointMeta['backbone']): string | null {
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    const sorted = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+    for (const [name, known] of Object.entries(TORCHVISION_MODELS)) {
+      if (known.backbone !== spec.name) continue;
+      if (same(sorted(this.torchvisionSpec(name, {})), sorted(spec))) return name;
+    }
+    return null;
+  }
+
+  /**
+   * A dalab checkpoint of one of torchvision's configurations written as torchvision's state dict
+   * in a .safetensors file (atomically; nothing is written on any error).
+   */
+  async exportWeights(model: string, out: string): Promise<{ out: string; torchvision: string; tensors: number; numClasses: number; meta: CheckpointMeta }> {
+    if (!out.endsWith('.safetensors')) throw new UserError(`--out ${out}: expected a .safetensors file`);
+    const { backbone, meta } = await this.loadModel(model);
+    try {
+      const name = this.torchvisionName(meta.backbone);
+      if (name == null) {
+        const { name: family, ...options } = meta.backbone;
+        throw new UserError(`${model}: its backbone ${family} ${JSON.stringify(options)} is not one of torchvision's configurations, so it has no torchvision names (exportable: ${Object.keys(TORCHVISION_MODELS).join(', ')}; train with e.g. model.backbone: { name: resnet, depth: 18, width: 1 })`);
+      }
+      const tensors = exportTorchvisionWeights(backbone, meta.backbone.name);
+      const numClasses = (backbone.classifier.outputs[0]!.shape as number[]).at(-1)!;
+      const metadata = { format: 'pt', torchvision: name, dalab: DALAB_VERSION, input: meta.input.join(','), normalize: meta.normalize };
+      const file = path.resolve(out);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const partial = `${file}.partial-${process.pid}`;
+      try {
+        fs.writeFileSync(partial, writeSafetensors(tensors, metadata));
+        fs.renameSync(partial, file);
+      } finally {
+        fs.rmSync(partial, { force: true });
+      }
+      return { out: file, torchvision: name, tensors: tensors.length, numClasses, meta };
+    } finally {
+      backbone.encoder.dispose();
+      backbone.classifier.dispose();
+    }
   }
 
   /** MODEL: a run id of the tracking store, a checkpoint folder (a run's or an imported one). */

@@ -15,7 +15,7 @@ import test from 'ava';
 import { probeBackends, selectBackend } from '../../src/backend/backends.js';
 import { createContainer } from '../../src/container.js';
 import { WeightsService, readStateDict } from '../../src/app/weights.js';
-import { TORCHVISION_MODELS } from '../../src/models/weights/torchvision.js';
+import { TORCHVISION_MODELS, exportTorchvisionWeights } from '../../src/models/weights/torchvision.js';
 import { writeSafetensors } from '../../src/models/weights/safetensors.js';
 import { ROOT, dalab, tempDir } from '../helpers.js';
 
@@ -142,6 +142,54 @@ withTorch('model.from takes the .pth itself: finetune with freeze, a fresh head 
   const meta = JSON.parse(fs.readFileSync(path.join(summary.outDir, 'checkpoint', 'dalab-checkpoint.json'), 'utf8')) as { backbone: { name: string; depth: number; width: number }; numClasses: number };
   // torchvision's resnet18 (width 1), the idx folder's 4 classes: a fresh head, not the file's 7-way one.
   t.deepEqual([meta.backbone.name, meta.backbone.depth, meta.backbone.width, meta.numClasses], ['resnet', 18, 1, 4]);
+  fs.rmSync(store, { recursive: true, force: true });
+});
+
+withTorch('weights export: every tensor back bit for bit under torchvision\'s names; PyTorch\'s strict load_state_dict takes the file and gives the same logits', async (t) => {
+  await selectBackend('wasm');
+  for (const name of ['resnet18', 'alexnet', 'densenet121', 'mobilenet_v2', 'googlenet']) {
+    const { backbone: family, options } = TORCHVISION_MODELS[name]!;
+    const original = readStateDict(path.join(dir, `${name}.pth`)).tensors;
+    const { backbone } = service.fromStateDict(path.join(dir, `${name}.pth`), { name: family, ...options }, [64, 64, 3]);
+    const exported = exportTorchvisionWeights(backbone, family);
+    backbone.encoder.dispose();
+    backbone.classifier.dispose();
+    const byName = new Map(exported.map((e) => [e.name, e]));
+    t.deepEqual([...byName.keys()].sort(), original.map((o) => o.name).sort(), `${name}: the same names`);
+    for (const o of original) {
+      const e = byName.get(o.name)!;
+      t.deepEqual(e.shape, o.shape, `${name} ${o.name}: shape`);
+      if (!o.name.endsWith('num_batches_tracked')) t.true(Buffer.from(e.data.buffer).equals(Buffer.from(o.data.buffer)), `${name} ${o.name}: values`);
+    }
+    t.true(exported.at(-1)!.name.endsWith('.bias') && exported.at(-2)!.shape.length === 2, `${name}: the head last`);
+  }
+  // Through the commands: import, export, PyTorch loads the file strictly and scores the fixture images.
+  for (const name of ['resnet18', 'mobilenet_v2', 'alexnet']) {
+    const folder = path.join(dir, `export-${name}`);
+    t.is(dalab(['weights', 'import', path.join(dir, `${name}.safetensors`), '--backbone', name, '--input', '64,64,3', '--out', folder]).status, 0);
+    const file = path.join(dir, `export-${name}.safetensors`);
+    const r = dalab(['weights', 'export', folder, '--out', file]);
+    t.is(r.status, 0, r.stderr);
+    t.regex(r.stdout, new RegExp(`as torchvision's ${name} \\(\\d+ tensors, 7 classes`));
+    const bin = path.join(dir, `export-${name}.bin`);
+    const py = spawnSync(PYTHON, [path.join(ROOT, 'test/fixtures/torchvision_logits.py'), file, name, path.join(dir, `${name}-64`), bin], { encoding: 'utf8' });
+    t.is(py.status, 0, py.stderr);
+    t.is(relativeError(f32(bin), f32(path.join(dir, `${name}-64.logits.bin`))), 0, `${name}: PyTorch on the exported file gives the fixture's logits exactly`);
+  }
+  // A backbone with no torchvision names: one line, nothing written.
+  const store = tempDir('dalab-export-');
+  const run = dalab(['run', path.join(ROOT, 'experiments/quickstart.yaml'), '--set', 'source.dataset=mnist-10k', '--set', 'adapter.name=source', '--set', 'train.steps=2', '--set', `tracking.uri=file:${store}`, '--json']);
+  t.is(run.status, 0, run.stderr);
+  const { outDir } = JSON.parse(run.stdout.trim().split('\n').pop()!) as { outDir: string };
+  const out = path.join(store, 'digitnet.safetensors');
+  const digitnet = dalab(['weights', 'export', path.join(outDir, 'checkpoint'), '--out', out]);
+  t.is(digitnet.status, 2);
+  t.regex(digitnet.stderr, /its backbone digitnet .* is not one of torchvision's configurations/);
+  t.is(digitnet.stderr.trim().split('\n').length, 1, digitnet.stderr);
+  const pth = dalab(['weights', 'export', path.join(dir, 'export-resnet18'), '--out', path.join(store, 'x.pth')]);
+  t.is(pth.status, 2);
+  t.regex(pth.stderr, /expected a \.safetensors file/);
+  t.deepEqual(fs.readdirSync(store).filter((f) => f.endsWith('.safetensors') || f.endsWith('.pth')), [], 'nothing written');
   fs.rmSync(store, { recursive: true, force: true });
 });
 

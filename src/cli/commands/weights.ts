@@ -1,7 +1,8 @@
 /**
  * `dalab weights import FILE --backbone NAME [--set opt=v]... --input H,W,C [--normalize M] --out DIR`,
  * `dalab predict MODEL --dataset NAME [--split test] --out FILE.npy`,
- * `dalab eval MODEL --dataset NAME [--split test] [--json]`.
+ * `dalab eval MODEL --dataset NAME [--split test] [--json]`,
+ * `dalab weights export MODEL --out FILE.safetensors`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -31,6 +32,20 @@ export function registerWeights(cli: Cli): void {
       const { name, ...options } = result.backbone;
       process.stdout.write(`imported ${file} (${result.format}, ${result.tensors} tensors) as ${name} ${JSON.stringify(options)}, ${result.numClasses} classes, input ${opts.input}\n`);
       process.stdout.write(`wrote ${result.out} (model.from: ${result.out})\n`);
+    });
+
+  weights
+    .command('export')
+    .description("a checkpoint of one of torchvision's configurations (a run id or a checkpoint folder) as torchvision's state dict in a .safetensors file: PyTorch loads it, model.from and weights import read it back")
+    .argument('<model>', 'a run id or a checkpoint folder whose backbone is a torchvision configuration (e.g. model.backbone: { name: resnet, depth: 18, width: 1 })')
+    .requiredOption('--out <file.safetensors>', 'where to write')
+    .option('--json', 'one JSON line')
+    .action(async (model: string, opts: { out: string; json?: boolean }) => {
+      await chooseBackend(cli.backendFlag());
+      const result = await service().exportWeights(model, opts.out);
+      if (opts.json) return printJson({ out: result.out, torchvision: result.torchvision, tensors: result.tensors, numClasses: result.numClasses, input: result.meta.input, normalize: result.meta.normalize });
+      process.stdout.write(`exported ${model} as torchvision's ${result.torchvision} (${result.tensors} tensors, ${result.numClasses} classes, trained at ${result.meta.input.join(',')} with normalize ${result.meta.normalize}): ${result.out}\n`);
+      process.stdout.write(`PyTorch: torchvision.models.${result.torchvision}(num_classes=${result.numClasses}).load_state_dict(safetensors.torch.load_file(...)); dalab: model.from: ${result.out}\n`);
     });
 
   weights

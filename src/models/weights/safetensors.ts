@@ -54,13 +54,18 @@ export function readSafetensors(bytes: Uint8Array, file: string): SafetensorsFil
   return { tensors, metadata };
 }
 
-/** Writes float32 tensors as a safetensors file's bytes (what `dalab weights export` would write). */
-export function writeSafetensors(tensors: readonly { name: string; shape: readonly number[]; data: Float32Array }[], metadata: Record<string, string> = {}): Buffer {
+/**
+ * Writes tensors as a safetensors file's bytes (`dalab weights export`): F32, or I64 where a
+ * tensor's dtype says so (batch norm's `num_batches_tracked`).
+ */
+export function writeSafetensors(tensors: readonly { name: string; shape: readonly number[]; data: Float32Array; dtype?: string }[], metadata: Record<string, string> = {}): Buffer {
   const header: Record<string, unknown> = Object.keys(metadata).length > 0 ? { __metadata__: metadata } : {};
+  const width = (t: { dtype?: string }) => (t.dtype === 'I64' ? 8 : 4);
   let offset = 0;
   for (const t of tensors) {
-    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * t.data.length] };
-    offset += 4 * t.data.length;
+    const bytes = width(t) * t.data.length;
+    header[t.name] = { dtype: t.dtype === 'I64' ? 'I64' : 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
@@ -69,8 +74,9 @@ export function writeSafetensors(tensors: readonly { name: string; shape: readon
   const body = Buffer.alloc(offset);
   let at = 0;
   for (const t of tensors) {
-    for (let i = 0; i < t.data.length; i++) body.writeFloatLE(t.data[i]!, at + 4 * i);
-    at += 4 * t.data.length;
+    if (t.dtype === 'I64') for (let i = 0; i < t.data.length; i++) body.writeBigInt64LE(BigInt(Math.round(t.data[i]!)), at + 8 * i);
+    else for (let i = 0; i < t.data.length; i++) body.writeFloatLE(t.data[i]!, at + 4 * i);
+    at += width(t) * t.data.length;
   }
   return Buffer.concat([head, Buffer.from(json), body]);
 }

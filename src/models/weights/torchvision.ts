@@ -196,3 +196,62 @@ export function assignTorchvisionWeights(backbone: Backbone, state: readonly Nam
   }
   return { assigned, ignored };
 }
+
+/** The name torchvision gives each family's head (the Linear layer dalab calls `logits`). */
+export const TORCHVISION_HEAD: Record<string, string> = {
+  resnet: 'fc',
+  vgg: 'classifier.6',
+  alexnet: 'classifier.6',
+  densenet: 'classifier',
+  mobilenet: 'classifier.1',
+  inception: 'fc',
+};
+
+const TORCH_SUFFIX: Record<string, string> = { kernel: 'weight', depthwise_kernel: 'weight', bias: 'bias', gamma: 'weight', beta: 'bias', moving_mean: 'running_mean', moving_variance: 'running_var' };
+
+/**
+ * The inverse of assignTorchvisionWeights: a backbone built in one of torchvision's configurations
+ * as a torchvision state dict (float32; torchvision's names and layouts, the head last, a zero
+ * `num_batches_tracked` beside each batch norm so that PyTorch's strict `load_state_dict` takes it).
+ * Importing the result gives back the same weights, bit for bit.
+ */
+export function exportTorchvisionWeights(backbone: Backbone, family: string): NamedTensor[] {
+  const head = TORCHVISION_HEAD[family];
+  if (head == null) throw new WeightsFileError(family, `no torchvision network for this family (exportable: ${Object.keys(TORCHVISION_HEAD).join(', ')})`);
+  const out: NamedTensor[] = [];
+  for (const layer of [...backbone.encoder.layers, ...backbone.classifier.layers]) {
+    if (layer.weights.length === 0) continue;
+    const prefix = layer.name === 'logits' ? head : layer.name;
+    const cls = layer.getClassName();
+    // getWeights() hands out the variables' own tensors: read, never disposed here.
+    const values = layer.getWeights();
+    layer.weights.forEach((w, i) => {
+      const suffix = w.originalName.slice(w.originalName.lastIndexOf('/') + 1);
+      const value = values[i]!;
+      let data = value.dataSync() as Float32Array;
+      let shape = [...value.shape];
+      if (suffix === 'kernel' && cls === 'Conv2D') {
+        // [kh, kw, in, out] -> [out, in, kh, kw]
+        data = transpose(data, shape, [3, 2, 0, 1]);
+        shape = [shape[3]!, shape[2]!, shape[0]!, shape[1]!];
+      } else if (suffix === 'depthwise_kernel') {
+        // [kh, kw, c, m] -> [c·m, 1, kh, kw]
+        data = transpose(data, shape, [2, 3, 0, 1]);
+        shape = [shape[2]! * shape[3]!, 1, shape[0]!, shape[1]!];
+      } else if (suffix === 'kernel' && cls === 'Dense') {
+        const [inputs, units] = shape as [number, number];
+        const map = flattenedMap(layer);
+        if (map != null && inputs === map[0] * map[1] * map[2]) {
+          // [h, w, c, out] -> [out, c, h, w]
+          data = transpose(data, [map[0], map[1], map[2], units], [3, 2, 0, 1]);
+        } else data = transpose(data, shape, [1, 0]);
+        shape = [units, inputs];
+      }
+      out.push({ name: `${prefix}.${TORCH_SUFFIX[suffix] ?? suffix}`, dtype: 'F32', shape, data: Float32Array.from(data) });
+    });
+    if (cls === 'BatchNormalization') out.push({ name: `${prefix}.num_batches_tracked`, dtype: 'I64', shape: [], data: new Float32Array(1) });
+  }
+  // The head last: readers take the class count from the last Linear layer.
+  const last = out.filter((t) => t.name.startsWith(`${head}.`));
+  return [...out.filter((t) => !t.name.startsWith(`${head}.`)), ...last];
+}
