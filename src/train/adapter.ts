@@ -23,6 +23,8 @@ export interface TrainBatch {
   target?: tf.Tensor4D;
   /** The labelled target subset (`target.labels`). */
   targetLabelled?: Batch;
+  /** What the phase's prepare() computed for this step, outside the gradient scope. */
+  prepared?: Record<string, tf.Tensor>;
 }
 
 /**
@@ -63,6 +65,12 @@ export interface TrainingPhase {
   readonly evaluate: boolean;
   /** Variables the optimiser updates, with per-group learning-rate scales. */
   variableGroups(): VariableGroup[];
+  /**
+   * Tensors of this step that need no gradient (a teacher's predictions, augmented views), computed
+   * before the gradient scope opens, so the tape records none of their operations and keeps none of
+   * their intermediate activations. loss() finds them in `batch.prepared`; the loop disposes them.
+   */
+  prepare?(batch: TrainBatch, progress: number): Record<string, tf.Tensor>;
   /** Named scalar terms for one step; called inside the loop's gradient scope. */
   loss(batch: TrainBatch, progress: number, monitor: Monitor): LossTerms;
   /** The weight of each term at this point of the phase (terms absent here weigh 1). */
@@ -234,6 +242,9 @@ export abstract class ClassifierAdapter implements Adapter {
 
   afterStep?(): void;
 
+  /** The main phase's prepare() (TrainingPhase.prepare): this step's tensors that need no gradient. */
+  prepare?(batch: TrainBatch, progress: number): Record<string, tf.Tensor>;
+
   /** One phase over all steps; strategies with a pre-training phase override this. */
   phases(steps: number): TrainingPhase[] {
     return [this.mainPhase(steps)];
@@ -246,6 +257,7 @@ export abstract class ClassifierAdapter implements Adapter {
       needs: this.needs,
       evaluate: true,
       variableGroups: () => [{ variables: this.trainableVariables(), lrScale: 1 }],
+      prepare: this.prepare == null ? undefined : (batch, progress) => this.prepare!(batch, progress),
       loss: (batch, progress, monitor) => this.withAux((b) => this.loss(b, progress, monitor))(batch),
       weights: (progress) => ({ ...this.auxWeights(), ...this.weights(progress) }),
       afterStep: this.afterStep == null ? undefined : () => this.afterStep!(),

@@ -129,6 +129,10 @@ export class Stepper {
     }
     if (this.targetLabelled != null) owned.push((batch.targetLabelled = draw(this.targetLabelled, 3)));
 
+    // Outside the gradient scope: the tape records none of these operations (a teacher's forward pass).
+    const prepare = this.phase.prepare;
+    if (prepare != null) batch.prepared = tf.tidy(() => prepare(batch, progress));
+
     const termWeights = this.phase.weights(progress);
     let kept: Record<string, tf.Scalar> = {};
     const monitors: Record<string, tf.Scalar> = {};
@@ -176,6 +180,7 @@ export class Stepper {
         b.x.dispose();
         b.y.dispose();
       }
+      if (batch.prepared != null) tf.dispose(Object.values(batch.prepared));
     }
   }
 
