@@ -75,3 +75,23 @@ test.serial('dsn saves a reconstruction grid and trains without NaN', async (t) 
   const acc = summary.metrics['target_test_acc'];
   t.true(typeof acc === 'number' && acc >= 0 && acc <= 1, `target_test_acc ${acc}`);
 });
+
+test.serial('finetune head: keep starts from the checkpoint\'s head when the class count matches; head: new always a fresh one', async (t) => {
+  await useBackend('wasm');
+  const runner = createContainer().get(ExperimentRunner);
+  const store = tempDir();
+  const pre = await runner.run(await runner.prepare(smallExperiment({ 'train.steps': 10, 'tracking.uri': `file:${store}` }), 'test'), { backend: 'wasm', progress: silentProgress });
+  const original = await weightsOf(path.join(pre.outDir, 'checkpoint', 'classifier'));
+  const headAfter = async (head: 'keep' | 'new') => {
+    // One step at a learning rate too small to move a weight visibly: what is left is where the head started.
+    const run = await runner.run(
+      await runner.prepare(smallExperiment({ 'target.labels': 5, adapter: { name: 'finetune', head }, 'model.from': pre.runId, 'train.steps': 1, 'train.lr': 1e-9, 'tracking.uri': `file:${store}` }), 'test'),
+      { backend: 'wasm', progress: silentProgress },
+    );
+    t.is(run.status, 'FINISHED');
+    return weightsOf(path.join(run.outDir, 'checkpoint', 'classifier'));
+  };
+  const maxDiff = (a: Map<string, Float32Array>) => Math.max(...[...original].map(([name, w]) => Math.max(...w.map((v, i) => Math.abs(v - a.get(name)![i]!)))));
+  t.true(maxDiff(await headAfter('keep')) < 1e-5, 'keep: the checkpoint\'s 10-way head');
+  t.true(maxDiff(await headAfter('new')) > 1e-2, 'new: a freshly initialised head');
+});
