@@ -3,13 +3,18 @@
  * source domain). Each image: a centre digit from one of the bundled font files (several families,
  * weights and italics), random size, position, rotation and skew, foreground / background colours
  * with a gradient, partial neighbouring digits at the sides, optional blur, and pixel noise.
- * Deterministic for a split: the same name always renders the same images.
+ * Deterministic for a split: the same name always renders the same images. A rendered split is
+ * kept in dalab's data cache, keyed by a hash of the renderer's code and font files (any change to
+ * either renders afresh); DALAB_SYNTH_CACHE=0 always renders.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import opentype from 'opentype.js';
 import { arc4Random } from './arc4.js';
+import { dataRoot } from './cache.js';
 import { UserError, messages } from '../messages.js';
 import { flattenPath, rasterize, type Affine, type Contour } from './raster.js';
 import type { DomainSource, ImageSet } from './types.js';
@@ -197,12 +202,45 @@ export function renderSet(count: number, seed: string): ImageSet {
 
 export const SYNTH_SIZES = { train: 12000, val: 1000, test: 2000 } as const;
 
+/** What the rendered images depend on: this module, the rasteriser, the random numbers, the fonts. */
+function rendererHash(): string {
+  const hash = createHash('sha256');
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const file of ['synth.js', 'raster.js', 'arc4.js']) hash.update(fs.readFileSync(path.join(here, file)));
+  for (const file of listFontFiles()) hash.update(path.basename(file)).update(fs.readFileSync(file));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * renderSet's images, read from the data cache when this renderer has written them before
+ * (written there otherwise: atomically, and a cache that cannot be written is only not used).
+ */
+export function cachedRenderSet(count: number, seed: string, env: NodeJS.ProcessEnv = process.env): ImageSet {
+  if (env['DALAB_SYNTH_CACHE'] === '0') return renderSet(count, seed);
+  const bytes = count * SIZE * SIZE * 3;
+  const file = path.join(dataRoot(env), 'synth-digits', `${seed.replace(/[^A-Za-z0-9.-]/g, '_')}-${count}-${rendererHash()}.u8`);
+  if (fs.existsSync(file) && fs.statSync(file).size === bytes) {
+    const images = new Uint8Array(fs.readFileSync(file));
+    return { images, labels: Int32Array.from({ length: count }, (_, i) => i % 10), count, height: SIZE, width: SIZE, channels: 3 };
+  }
+  const set = renderSet(count, seed);
+  const partial = `${file}.partial-${process.pid}`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(partial, set.images);
+    fs.renameSync(partial, file);
+  } catch {
+    fs.rmSync(partial, { force: true });
+  }
+  return set;
+}
+
 export function loadSynthDigits(): DomainSource {
   return {
     name: 'synth-digits',
     numClasses: 10,
-    train: renderSet(SYNTH_SIZES.train, 'synth-digits/v1/train'),
-    val: renderSet(SYNTH_SIZES.val, 'synth-digits/v1/val'),
-    test: renderSet(SYNTH_SIZES.test, 'synth-digits/v1/test'),
+    train: cachedRenderSet(SYNTH_SIZES.train, 'synth-digits/v1/train'),
+    val: cachedRenderSet(SYNTH_SIZES.val, 'synth-digits/v1/val'),
+    test: cachedRenderSet(SYNTH_SIZES.test, 'synth-digits/v1/test'),
   };
 }
