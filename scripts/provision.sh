@@ -2,7 +2,8 @@
 # `npm test` step: installs what the test suite needs so that a fresh machine runs all of it.
 #   - without root: MLflow into .venv (requirements-mlflow.txt; the MLflow server tests) and native
 #     TensorFlow (scripts/native-install.sh; a no-op when the binding already loads), and its CUDA
-#     build (tfjs-node-gpu) where there is a GPU or DALAB_TEST_GPU_BUILD=1;
+#     build (tfjs-node-gpu) where there is a GPU or DALAB_TEST_GPU_BUILD=1; timm (pure Python, into
+#     .dalab/python) for the timm-resnet import fixtures;
 #   - as root (or with password-less sudo): Debian's chromium (the report test opens index.html in
 #     it), slurm-wlm + munge (the sweep test runs a real single-node array job) and python3-torch
 #     (the peer of `dalab bench --peer torch`) + python3-torchvision (the weight-import equivalence
@@ -40,6 +41,14 @@ bash scripts/native-install.sh >/tmp/dalab-provision-native.log 2>&1 ||
 if [ "${DALAB_TEST_GPU_BUILD:-}" = "1" ] || { command -v nvidia-smi >/dev/null && nvidia-smi -L 2>/dev/null | grep -q '^GPU'; }; then
   bash scripts/native-install.sh --gpu >/tmp/dalab-provision-native-gpu.log 2>&1 ||
     say "the GPU build could not be set up ($(tail -n 1 /tmp/dalab-provision-native-gpu.log)); its tests will skip"
+fi
+
+# timm (pure Python; building its models needs only torch) for the timm-resnet import fixtures,
+# into .dalab/python (ignored by git), read by Debian's python3 through PYTHONPATH.
+if [ ! -f .dalab/python/timm/__init__.py ]; then
+  say "timm into .dalab/python (test/fixtures/make_torchvision_weights.py: timm's resnet files)"
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps --target .dalab/python timm==0.9.16 >/tmp/dalab-provision-timm.log 2>&1 ||
+    say "timm could not be installed (log /tmp/dalab-provision-timm.log); the timm import test will skip"
 fi
 
 # Debian packages: only as root or with password-less sudo.

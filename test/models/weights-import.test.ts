@@ -193,6 +193,30 @@ withTorch('weights export: every tensor back bit for bit under torchvision\'s na
   fs.rmSync(store, { recursive: true, force: true });
 });
 
+const TIMM = path.join(ROOT, '.dalab/python');
+const timm = torchvision && spawnSync(PYTHON, ['-c', 'import timm'], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: TIMM } }).status === 0;
+if (torchvision && !timm && !inCi) console.log('# timm import test skipped: no timm in .dalab/python (npm test installs it)');
+(timm || inCi ? test.serial : test.serial.skip)('timm\'s resnet18 and resnet50 files import as torchvision\'s (the same names) and give timm\'s logits', async (t) => {
+  await selectBackend('wasm');
+  const r = spawnSync(PYTHON, [path.join(ROOT, 'test/fixtures/make_torchvision_weights.py'), dir, '64', 'timm-resnet18', 'timm-resnet50'], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: TIMM } });
+  t.is(r.status, 0, r.stderr);
+  for (const [name, as] of [['timm-resnet18', 'resnet18'], ['timm-resnet50', 'resnet50']] as const) {
+    const { backbone: family, options } = TORCHVISION_MODELS[as]!;
+    for (const ext of ['.pth', '.safetensors']) {
+      const { backbone } = service.fromStateDict(path.join(dir, `${name}${ext}`), { name: family, ...options }, [64, 64, 3]);
+      try {
+        const set = service.split(`idx:${path.join(dir, `${name}-64`)}`, 'test', { format: 'dalab-checkpoint', dalab: '', backbone: { name: family }, input: [64, 64, 3], numClasses: 7, normalize: 'imagenet' });
+        const error = relativeError(service.logits(backbone, set).data, f32(path.join(dir, `${name}-64.logits.bin`)));
+        t.log(`${name}${ext}: ${error.toExponential(2)}`);
+        t.true(error < 1e-4, `${name}${ext}: relative error ${error}`);
+      } finally {
+        backbone.encoder.dispose();
+        backbone.classifier.dispose();
+      }
+    }
+  }
+});
+
 // Hostile files: exit 2, one line naming the file and the problem, nothing written.
 function hostile(t: import('ava').ExecutionContext, file: string, problem: RegExp, backbone = 'resnet18'): void {
   const out = path.join(path.dirname(file), 'never-written');
