@@ -115,6 +115,9 @@ function flattenedMap(layer: tf.layers.Layer): [number, number, number] | null {
   return shape.length === 4 && shape[1]! * shape[2]! > 1 ? [shape[1]!, shape[2]!, shape[3]!] : null;
 }
 
+/** tfjs weight names -> torchvision's parameter suffixes. */
+const TORCH_SUFFIX: Record<string, string> = { kernel: 'weight', depthwise_kernel: 'weight', bias: 'bias', gamma: 'weight', beta: 'bias', moving_mean: 'running_mean', moving_variance: 'running_var' };
+
 export interface ImportReport {
   assigned: number;
   ignored: string[];
@@ -140,7 +143,7 @@ export function assignTorchvisionWeights(backbone: Backbone, state: readonly Nam
     const values: tf.Tensor[] = [];
     for (const w of layer.weights) {
       const suffix = w.originalName.slice(w.originalName.lastIndexOf('/') + 1);
-      const key = `${prefix}.${{ kernel: 'weight', depthwise_kernel: 'weight', bias: 'bias', gamma: 'weight', beta: 'bias', moving_mean: 'running_mean', moving_variance: 'running_var' }[suffix] ?? suffix}`;
+      const key = `${prefix}.${TORCH_SUFFIX[suffix] ?? suffix}`;
       const t = byName.get(key);
       if (t == null) {
         missing.push(key);
@@ -206,8 +209,6 @@ export const TORCHVISION_HEAD: Record<string, string> = {
   mobilenet: 'classifier.1',
   inception: 'fc',
 };
-
-const TORCH_SUFFIX: Record<string, string> = { kernel: 'weight', depthwise_kernel: 'weight', bias: 'bias', gamma: 'weight', beta: 'bias', moving_mean: 'running_mean', moving_variance: 'running_var' };
 
 /**
  * The inverse of assignTorchvisionWeights: a backbone built in one of torchvision's configurations
