@@ -58,10 +58,16 @@ export function im2colTransposed(x: Float32Array, patchesT: Float32Array, info: 
               continue;
             }
             const xRow = xBatch + ih * xRowStride;
-            let iw = kw - padInfo.left;
-            for (let ow = 0; ow < outWidth; ow++, iw += strideWidth) {
-              patchesT[o++] = iw >= 0 && iw < inWidth ? x[xRow + iw * inChannels]! : 0;
-            }
+            // Output columns whose input column iw = ow * stride - left + kw lies inside the image:
+            // [first, last); zeros on either side (padding).
+            const iw0 = kw - padInfo.left;
+            const first = iw0 >= 0 ? 0 : Math.min(outWidth, Math.ceil(-iw0 / strideWidth));
+            const last = Math.max(first, Math.min(outWidth, Math.ceil((inWidth - iw0) / strideWidth)));
+            for (let ow = 0; ow < first; ow++) patchesT[o++] = 0;
+            const step = strideWidth * inChannels;
+            let src = xRow + (iw0 + first * strideWidth) * inChannels;
+            for (let ow = first; ow < last; ow++, src += step) patchesT[o++] = x[src]!;
+            for (let ow = last; ow < outWidth; ow++) patchesT[o++] = 0;
           }
         }
       }
@@ -206,6 +212,10 @@ function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const g = backend.typedArrayFromHeap(dy);
   const out = backend.makeOutput([...input.shape], 'float32');
   const dx = backend.typedArrayFromHeap(out);
+  if (filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 && padInfo.top === 0 && padInfo.left === 0 && inHeight === 2 * outHeight && inWidth === 2 * outWidth) {
+    maxPool2x2Grad(x, g, dx, batchSize, outHeight, outWidth, c);
+    return out;
+  }
   dx.fill(0);
   const best = new Float32Array(c);
   const where = new Int32Array(c);
@@ -237,6 +247,52 @@ function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
     }
   }
   return out;
+}
+
+/**
+ * The common 2x2 / stride 2 pool over even sizes: windows tile the input, so every input value is
+ * written once (its window's gradient or 0), with the general kernel's rule: the first maximum in
+ * row-major order wins, a window with no value above -Infinity (or only NaN) passes no gradient.
+ */
+function maxPool2x2Grad(x: Float32Array, g: Float32Array, dx: Float32Array, batchSize: number, outHeight: number, outWidth: number, c: number): void {
+  const row = 2 * outWidth * c;
+  let o = 0;
+  for (let n = 0; n < batchSize; n++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      let p00 = (n * 2 * outHeight + 2 * oh) * row;
+      for (let ow = 0; ow < outWidth; ow++, p00 += 2 * c, o += c) {
+        const p01 = p00 + c;
+        const p10 = p00 + row;
+        const p11 = p10 + c;
+        for (let k = 0; k < c; k++) {
+          const a = x[p00 + k]!;
+          const b = x[p01 + k]!;
+          const d = x[p10 + k]!;
+          const e = x[p11 + k]!;
+          let best = -Infinity;
+          let at = -1;
+          if (a > best) {
+            best = a;
+            at = 0;
+          }
+          if (b > best) {
+            best = b;
+            at = 1;
+          }
+          if (d > best) {
+            best = d;
+            at = 2;
+          }
+          if (e > best) at = 3;
+          const v = g[o + k]!;
+          dx[p00 + k] = at === 0 ? v : 0;
+          dx[p01 + k] = at === 1 ? v : 0;
+          dx[p10 + k] = at === 2 ? v : 0;
+          dx[p11 + k] = at === 3 ? v : 0;
+        }
+      }
+    }
+  }
 }
 
 interface DepthwiseAttrs {

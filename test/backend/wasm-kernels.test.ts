@@ -72,6 +72,26 @@ test('wasm conv2d filter and input gradients (and max-pool gradient) match the c
   t.deepEqual(new Set(cases.map((c) => `${c.stride}/${c.pad}`)).size, 4);
 });
 
+test('wasm max-pool gradient with ties (ReLU zeros, repeated values), 2x2/2 on even and odd sizes and 3x3/2: the cpu backend\'s first-maximum rule', async (t) => {
+  const rng = seedrandom('dalab/pool-ties');
+  const run = async (backend: 'wasm' | 'cpu', shape: [number, number, number, number], size: number, values: number[]) => {
+    await useBackend(backend);
+    return tf.tidy(() => {
+      const x = tf.tensor4d(values, shape);
+      const pool = (a: tf.Tensor) => tf.maxPool(tf.relu(a as tf.Tensor4D), size, 2, 'valid');
+      // A different weight for every pooled value, so a gradient routed to the wrong input shows.
+      const shapeOut = pool(x).shape;
+      const weights = tf.range(1, 1 + shapeOut.reduce((a, b) => a * b)).reshape(shapeOut);
+      return Array.from(tf.grad((a: tf.Tensor) => tf.sum(tf.mul(pool(a), weights)) as tf.Scalar)(x).dataSync());
+    });
+  };
+  for (const [shape, size] of [[[2, 8, 6, 3], 2], [[1, 7, 9, 2], 2], [[2, 9, 9, 2], 3]] as [[number, number, number, number], number][]) {
+    // Values in {-1, 0, 0.5, 1}: many windows hold equal maxima, many only zeros after the ReLU.
+    const values = Array.from({ length: shape.reduce((a, b) => a * b) }, () => [-1, 0, 0.5, 1][Math.floor(rng() * 4)]!);
+    t.deepEqual(await run('wasm', shape, size, values), await run('cpu', shape, size, values), `x ${shape} pool ${size}`);
+  }
+});
+
 /**
  * The other gradients the backbones' training steps need (MobileNet's depthwise convolutions,
  * batch norm in training mode, average pooling, DenseNet's and Inception's concatenations, ReLU6,
