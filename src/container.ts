@@ -39,6 +39,7 @@ import type { DatasetProvider } from './data/dataset.js';
 import { DatasetRegistry } from './data/registry.js';
 import { mnist10kDataset } from './data/datasets/mnist-10k.js';
 import { synthDigitsDataset } from './data/datasets/synth-digits.js';
+import { mnistMDataset } from './data/datasets/mnist-m.js';
 import { mnistDataset } from './data/datasets/mnist.js';
 import { svhnDataset } from './data/datasets/svhn.js';
 import { uspsDataset } from './data/datasets/usps.js';
@@ -69,6 +70,7 @@ export function createContainer(): Container {
   // Datasets (source.dataset / target.dataset names).
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(mnist10kDataset);
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(synthDigitsDataset);
+  container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(mnistMDataset);
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(mnistDataset);
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(svhnDataset);
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(uspsDataset);
