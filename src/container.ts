@@ -26,6 +26,8 @@ import { mmdAdapter } from '../adapters/mmd.js';
 import { coralAdapter } from '../adapters/coral.js';
 import { dannAdapter } from '../adapters/dann.js';
 import { distillAdapter } from '../adapters/distill.js';
+import { mccAdapter } from '../adapters/mcc.js';
+import { entminAdapter } from '../adapters/entmin.js';
 import { finetuneAdapter } from '../adapters/finetune.js';
 import { dsnAdapter } from '../adapters/dsn.js';
 import type { Validator } from './train/validators/validator.js';
@@ -66,6 +68,8 @@ export function createContainer(): Container {
   container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(distillAdapter);
   container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(finetuneAdapter);
   container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(dsnAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(mccAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(entminAdapter);
 
   // Datasets (source.dataset / target.dataset names).
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(mnist10kDataset);

@@ -7,6 +7,7 @@ import { coral } from '../../src/losses/coral.js';
 import { differenceLoss, scaleInvariantMse } from '../../src/losses/separation.js';
 import { distillationLoss } from '../../src/losses/distillation.js';
 import { reverseGradient } from '../../src/losses/gradient.js';
+import { entropyLoss, minimumClassConfusion } from '../../src/losses/confusion.js';
 import { ROOT, useBackend } from '../helpers.js';
 
 interface Fixture {
@@ -29,6 +30,8 @@ const implementations: Record<string, { fn: (f: Fixture) => LossFn; wrt: number[
   difference: { fn: () => (a, b) => differenceLoss(a as tf.Tensor2D, b as tf.Tensor2D), wrt: [0, 1] },
   'si-mse': { fn: () => (x, y) => scaleInvariantMse(x!, y!), wrt: [1] },
   distillation: { fn: (f) => (s, t) => distillationLoss(s as tf.Tensor2D, t as tf.Tensor2D, f.temperature, f.threshold), wrt: [0] },
+  mcc: { fn: (f) => (z) => minimumClassConfusion(z as tf.Tensor2D, f.temperature), wrt: [0] },
+  entropy: { fn: () => (z) => entropyLoss(z as tf.Tensor2D), wrt: [0] },
 };
 
 function flatten(value: unknown): number[] {
@@ -48,7 +51,7 @@ function shapeOf(value: unknown): number[] {
 for (const backend of ['wasm', 'cpu'] as const) {
   test.serial(`losses match the NumPy implementation, values and gradients (${backend})`, async (t) => {
     await useBackend(backend);
-    t.true(fixtures.length >= 18);
+    t.true(fixtures.length >= 24);
     for (const fixture of fixtures) {
       const kind = fixture.name.replace(/-\d+$/, '');
       const impl = implementations[kind];
