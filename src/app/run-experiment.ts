@@ -23,7 +23,7 @@ import { DatasetRegistry } from '../data/registry.js';
 import { applyTask } from '../data/task.js';
 import { makeSplits, makeTargetSplits, normalizeDomain } from '../data/splits.js';
 import { fingerprint } from '../data/types.js';
-import { runLoop, type LoopObserver } from '../train/loop.js';
+import { DivergenceError, runLoop, type LoopObserver } from '../train/loop.js';
 import { saveModels } from '../models/checkpoint.js';
 import type { Validator } from '../train/validators/validator.js';
 import { checkpointDir, RUN_FILES, writeRunJson, type GradientNormsFile } from '../tracking/run-files.js';
@@ -250,6 +250,7 @@ export class ExperimentRunner {
     } catch (error) {
       summary.status = 'FAILED';
       summary.error = error instanceof Error ? error.message : String(error);
+      if (error instanceof DivergenceError) run.setTags({ 'dalab.diverged_step': String(error.step), 'dalab.diverged_term': error.term });
       // Emscripten's abort() says nothing; on the wasm backend it is nearly always its 4 GB heap.
       if (options.backend === 'wasm' && summary.error.startsWith('Aborted()')) summary.error = messages.wasmAborted();
       await run.end('FAILED').catch(() => undefined);
@@ -297,33 +298,6 @@ export class ExperimentRunner {
     const before = await diagnostics(backbone, source.test, target.test);
     const result = await runLoop(config, adapter, source, target, { observer, validators: this.validators, gradientBlocks: blocks });
     progress.stop();
-    const after = await diagnostics(backbone, source.test, target.test);
-    writeRunJson(run.artifactDir, 'features/start.json', { step: 0, ...before.snapshot });
-    writeRunJson(run.artifactDir, 'features/end.json', { step: result.totalSteps, ...after.snapshot });
-    if (gradNorms.length > 0) writeRunJson(run.artifactDir, 'gradient_norms.json', { blocks: blocks.map((b) => b.name).filter((b) => gradNorms.some((g) => b in g.norms)), steps: gradNorms });
-    writeRunJson(run.artifactDir, 'domain_distance.json', {
-      measure: 'mmd',
-      sample: 200,
-      layers: Object.keys(before.distances).map((layer) => ({ layer, start: before.distances[layer]!, end: after.distances[layer]! })),
-    });
-    for (const [layer, value] of Object.entries(before.distances)) run.logMetric(`domain_mmd/${layer}`, value, 0);
-    for (const [layer, value] of Object.entries(after.distances)) run.logMetric(`domain_mmd/${layer}`, value, result.totalSteps);
-
-    await saveModels(adapter.checkpointModels(), checkpointDir(run.artifactDir));
-    // What `model.from`, `dalab predict` and `dalab eval` need to rebuild it (not for a backbone
-    // loaded without a record: its architecture is not a bound backbone).
-    if (spec != null) {
-      const classes = (backbone.classifier.outputs[0]!.shape as number[]).at(-1)!;
-      writeCheckpointMeta(checkpointDir(run.artifactDir), { format: 'dalab-checkpoint', dalab: DALAB_VERSION, backbone: spec, input: config.model.input, numClasses: classes, normalize: config.model.normalize });
-    }
-    if (adapter.artifacts != null) {
-      const samples = { source: fixedSample(source.test, 8).x, target: fixedSample(target.test, 8).x };
-      const files = await adapter.artifacts(samples);
-      tf.dispose([samples.source, samples.target]);
-      for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(run.artifactDir, name), bytes);
-    }
-    writeRunJson(run.artifactDir, 'confusion_matrix.json', { rows: 'true class', columns: 'predicted class', step: result.totalSteps, matrix: result.targetTestEvaluation.confusion });
-    await writeRunFigures(run.artifactDir, { adapterName: adapter.name, curve, confusion: result.targetTestEvaluation.confusion, totalSteps: result.totalSteps });
     const final: Record<string, number> = {
       target_test_acc: result.selected['target_test_acc']!,
       target_test_acc_last: result.last['target_test_acc']!,
@@ -337,6 +311,57 @@ export class ExperimentRunner {
     // Final metrics: logged at the last step under their own names, so the MLflow UI's run table shows them.
     for (const [k, v] of Object.entries(final)) run.logMetric(`final/${k}`, v, result.totalSteps);
     run.setTags({ 'dalab.selected_step': String(result.selectedStep), 'dalab.select_by': config.select.by });
+
+    // The measurement is complete: a failure writing any artifact below leaves the run FINISHED,
+    // tagged with what is missing (dalab.artifacts_missing), and prints one warning line.
+    const missing: string[] = [];
+    const attempt = async (what: string, write: () => unknown): Promise<void> => {
+      try {
+        if (process.env['DALAB_TEST_FAIL_ARTIFACT'] === what) throw new Error(`DALAB_TEST_FAIL_ARTIFACT=${what}`);
+        await write();
+      } catch (error) {
+        missing.push(what);
+        progress.status(`dalab: warning: ${what} could not be written (${error instanceof Error ? error.message : String(error)}); the run's metrics are complete`);
+      }
+    };
+    await attempt('diagnostics', async () => {
+      const after = await diagnostics(backbone, source.test, target.test);
+      writeRunJson(run.artifactDir, 'features/start.json', { step: 0, ...before.snapshot });
+      writeRunJson(run.artifactDir, 'features/end.json', { step: result.totalSteps, ...after.snapshot });
+      writeRunJson(run.artifactDir, 'domain_distance.json', {
+        measure: 'mmd',
+        sample: 200,
+        layers: Object.keys(before.distances).map((layer) => ({ layer, start: before.distances[layer]!, end: after.distances[layer]! })),
+      });
+      for (const [layer, value] of Object.entries(before.distances)) run.logMetric(`domain_mmd/${layer}`, value, 0);
+      for (const [layer, value] of Object.entries(after.distances)) run.logMetric(`domain_mmd/${layer}`, value, result.totalSteps);
+    });
+    if (gradNorms.length > 0) {
+      await attempt('gradient_norms', () => writeRunJson(run.artifactDir, 'gradient_norms.json', { blocks: blocks.map((b) => b.name).filter((b) => gradNorms.some((g) => b in g.norms)), steps: gradNorms }));
+    }
+    await attempt('checkpoint', async () => {
+      await saveModels(adapter.checkpointModels(), checkpointDir(run.artifactDir));
+      // What `model.from`, `dalab predict` and `dalab eval` need to rebuild it (not for a backbone
+      // loaded without a record: its architecture is not a bound backbone).
+      if (spec != null) {
+        const classes = (backbone.classifier.outputs[0]!.shape as number[]).at(-1)!;
+        writeCheckpointMeta(checkpointDir(run.artifactDir), { format: 'dalab-checkpoint', dalab: DALAB_VERSION, backbone: spec, input: config.model.input, numClasses: classes, normalize: config.model.normalize });
+      }
+    });
+    if (adapter.artifacts != null) {
+      await attempt('strategy artifacts', async () => {
+        const samples = { source: fixedSample(source.test, 8).x, target: fixedSample(target.test, 8).x };
+        try {
+          const files = await adapter.artifacts!(samples);
+          for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(run.artifactDir, name), bytes);
+        } finally {
+          tf.dispose([samples.source, samples.target]);
+        }
+      });
+    }
+    await attempt('confusion_matrix', () => writeRunJson(run.artifactDir, 'confusion_matrix.json', { rows: 'true class', columns: 'predicted class', step: result.totalSteps, matrix: result.targetTestEvaluation.confusion }));
+    await attempt('figures', () => writeRunFigures(run.artifactDir, { adapterName: adapter.name, curve, confusion: result.targetTestEvaluation.confusion, totalSteps: result.totalSteps }));
+    if (missing.length > 0) run.setTags({ 'dalab.artifacts_missing': missing.join(', ') });
     return final;
   }
 }

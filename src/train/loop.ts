@@ -19,6 +19,20 @@ import seedrandom from 'seedrandom';
 import { Stepper, type GradientBlocks } from './step.js';
 import { snapshot, restore } from '../models/checkpoint.js';
 
+/**
+ * A non-finite loss term or gradient norm (read every `logEvery` steps with the losses): the run
+ * stops there. `step` is the step whose value was read first non-finite.
+ */
+export class DivergenceError extends Error {
+  constructor(
+    readonly step: number,
+    readonly term: string,
+    readonly value: number,
+  ) {
+    super(`diverged at step ${step}: ${term} is ${value} (lower train.lr, or check the inputs)`);
+  }
+}
+
 export interface LoopObserver {
   /** Per-step loss terms, read in batches of `logEvery` steps. */
   onLosses?(step: number, terms: Record<string, number>): void;
@@ -105,6 +119,10 @@ export async function runLoop(config: ExperimentConfig, adapter: Adapter, source
         else losses[key] = value;
       }
       if (Object.keys(norms).length > 0) observer.onGradNorms?.(entry.step - 1, norms);
+      // The loss terms first (total last), then the gradient norms: the first non-finite stops the run.
+      const order = [...Object.keys(losses).filter((k) => k !== 'total'), 'total'].filter((k) => k in losses);
+      for (const key of order) if (!Number.isFinite(losses[key]!)) throw new DivergenceError(entry.step, `loss term '${key}'`, losses[key]!);
+      for (const [key, value] of Object.entries(norms)) if (!Number.isFinite(value)) throw new DivergenceError(entry.step - 1, `the gradient norm of block '${key}'`, value);
       lastLoss = losses['total'];
       observer.onLosses?.(entry.step, losses);
       if (Object.keys(monitors).length > 0) observer.onMonitors?.(entry.step, monitors);

@@ -75,3 +75,38 @@ test('idx:PATH reads a folder of 16x16 IDX digits and trains on them resized to 
   const summary = JSON.parse(result.stdout.trim().split('\n').pop()!);
   t.true(summary.metrics.target_test_acc > 0.6, `accuracy ${summary.metrics.target_test_acc}`);
 });
+
+test('divergence: a non-finite loss stops the run with exit 1, one line naming the step and the term, status FAILED and tags', (t) => {
+  const store = tempDir('dalab-diverge-');
+  const r = dalab(['run', path.join(ROOT, 'experiments/quickstart.yaml'), '--set', 'source.dataset=mnist-10k', '--set', 'adapter.name=source', '--set', 'train.lr=1e30', '--set', 'train.steps=40', '--set', `tracking.uri=file:${store}`, '--json']);
+  t.is(r.status, 1, r.stderr);
+  const errors = r.stderr.trim().split('\n').filter((l) => l.startsWith('dalab:'));
+  t.is(errors.length, 1, r.stderr);
+  t.regex(errors[0]!, /^dalab: run failed while training: diverged at step (\d+): loss term 'cls' is NaN \(lower train\.lr, or check the inputs\)$/);
+  t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');
+  const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as { status: string; outDir: string };
+  t.is(summary.status, 'FAILED');
+  const runDir = path.dirname(summary.outDir);
+  const step = Number(/step (\d+)/.exec(errors[0]!)![1]);
+  t.true(step >= 1 && step <= 10, `found in the first read of the losses (step ${step})`);
+  t.is(fs.readFileSync(path.join(runDir, 'tags', 'dalab.diverged_step'), 'utf8'), String(step));
+  t.is(fs.readFileSync(path.join(runDir, 'tags', 'dalab.diverged_term'), 'utf8'), "loss term 'cls'");
+  t.regex(fs.readFileSync(path.join(runDir, 'meta.yaml'), 'utf8'), /status: 4/);
+  fs.rmSync(store, { recursive: true, force: true });
+});
+
+test('after training nothing is lost: an artifact that cannot be written leaves the run FINISHED, tagged, with a warning line', (t) => {
+  const store = tempDir('dalab-artifacts-');
+  const r = dalab(['run', path.join(ROOT, 'experiments/quickstart.yaml'), '--set', 'source.dataset=mnist-10k', '--set', 'adapter.name=source', '--set', 'train.steps=10', '--set', `tracking.uri=file:${store}`, '--json'], { DALAB_TEST_FAIL_ARTIFACT: 'figures' });
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stderr, /dalab: warning: figures could not be written \(DALAB_TEST_FAIL_ARTIFACT=figures\); the run's metrics are complete/);
+  const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as { status: string; outDir: string; metrics: Record<string, number> };
+  t.is(summary.status, 'FINISHED');
+  t.true(summary.metrics['target_test_acc']! > 0);
+  const runDir = path.dirname(summary.outDir);
+  t.is(fs.readFileSync(path.join(runDir, 'tags', 'dalab.artifacts_missing'), 'utf8'), 'figures');
+  t.regex(fs.readFileSync(path.join(runDir, 'meta.yaml'), 'utf8'), /status: 3/);
+  t.true(fs.existsSync(path.join(summary.outDir, 'checkpoint', 'encoder', 'model.json')), 'the other artifacts are written');
+  t.true(fs.existsSync(path.join(runDir, 'metrics', 'final', 'target_test_acc')));
+  fs.rmSync(store, { recursive: true, force: true });
+});
