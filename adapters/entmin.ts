@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type * as tf from '@tensorflow/tfjs';
 import { defineAdapter } from '../src/train/adapter.js';
-import { TargetLossAdapter } from '../src/train/target-loss.js';
+import { TARGET_LOSS_NEEDS, TargetLossAdapter } from '../src/train/target-loss.js';
 import { entropyLoss } from '../src/losses/confusion.js';
 
 // Defaults chosen on seeds 10 and 11 by mean target *validation* accuracy among weight 1 / 0.1 with
@@ -24,7 +24,6 @@ type Options = z.infer<typeof options>;
 
 class Entmin extends TargetLossAdapter<Options> {
   readonly name = 'entmin';
-  readonly needs = { source: true, targetUnlabelled: true, targetLabels: 'optional' } as const;
   protected readonly term = 'entropy';
 
   protected targetLoss(logits: tf.Tensor2D): tf.Scalar {
@@ -36,7 +35,7 @@ export const entminAdapter = defineAdapter({
   name: 'entmin',
   family: 'target prediction',
   description: 'entropy minimisation on target predictions',
-  needs: { source: true, targetUnlabelled: true, targetLabels: 'optional' },
+  needs: TARGET_LOSS_NEEDS,
   options,
   create: (context, opts) => new Entmin(context, opts),
 });

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type * as tf from '@tensorflow/tfjs';
 import { defineAdapter } from '../src/train/adapter.js';
-import { TargetLossAdapter } from '../src/train/target-loss.js';
+import { TARGET_LOSS_NEEDS, TargetLossAdapter } from '../src/train/target-loss.js';
 import { minimumClassConfusion } from '../src/losses/confusion.js';
 
 const options = z
@@ -23,7 +23,6 @@ type Options = z.infer<typeof options>;
 
 class Mcc extends TargetLossAdapter<Options> {
   readonly name = 'mcc';
-  readonly needs = { source: true, targetUnlabelled: true, targetLabels: 'optional' } as const;
   protected readonly term = 'mcc';
 
   protected targetLoss(logits: tf.Tensor2D): tf.Scalar {
@@ -35,7 +34,7 @@ export const mccAdapter = defineAdapter({
   name: 'mcc',
   family: 'target prediction',
   description: 'minimum class confusion on target predictions (MCC)',
-  needs: { source: true, targetUnlabelled: true, targetLabels: 'optional' },
+  needs: TARGET_LOSS_NEEDS,
   options,
   create: (context, opts) => new Mcc(context, opts),
 });

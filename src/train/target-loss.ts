@@ -8,7 +8,11 @@ import type * as tf from '@tensorflow/tfjs';
 import { sigmoidRamp } from '../losses/domain.js';
 import { ClassifierAdapter, type AdapterContext, type LossTerms, type TrainBatch } from './adapter.js';
 
+/** Labelled source and unlabelled target; labelled target images add `cls_target` when given. */
+export const TARGET_LOSS_NEEDS = { source: true, targetUnlabelled: true, targetLabels: 'optional' } as const;
+
 export abstract class TargetLossAdapter<O extends { weight: number; rampUp: boolean }> extends ClassifierAdapter {
+  readonly needs = TARGET_LOSS_NEEDS;
   /** The loss term's name in the loss record (`loss/<term>`). */
   protected abstract readonly term: string;
 
