@@ -202,13 +202,17 @@ export function renderSet(count: number, seed: string): ImageSet {
 
 export const SYNTH_SIZES = { train: 12000, val: 1000, test: 2000 } as const;
 
-/** What the rendered images depend on: this module, the rasteriser, the random numbers, the fonts. */
+let rendererHashCache: string | null = null;
+
+/** What the rendered images depend on: this module, the rasteriser, the random numbers, the fonts (once per process). */
 function rendererHash(): string {
+  if (rendererHashCache != null) return rendererHashCache;
   const hash = createHash('sha256');
   const here = path.dirname(fileURLToPath(import.meta.url));
   for (const file of ['synth.js', 'raster.js', 'arc4.js']) hash.update(fs.readFileSync(path.join(here, file)));
   for (const file of listFontFiles()) hash.update(path.basename(file)).update(fs.readFileSync(file));
-  return hash.digest('hex').slice(0, 16);
+  rendererHashCache = hash.digest('hex').slice(0, 16);
+  return rendererHashCache;
 }
 
 /**
