@@ -29,6 +29,7 @@ import type { Validator } from '../train/validators/validator.js';
 import { checkpointDir, RUN_FILES, writeRunJson, type GradientNormsFile } from '../tracking/run-files.js';
 import { writeRunFigures } from '../report/run-figures.js';
 import { experimentName, trackingUri } from '../tracking/resolve.js';
+import { checkFileStoreWritable } from '../tracking/file-store.js';
 import { DALAB_VERSION } from '../version.js';
 import { loadPretrained, locateModel, withClasses, writeCheckpointMeta, type CheckpointMeta, type ModelLocation } from '../models/pretrained.js';
 import { WeightsService } from './weights.js';
@@ -128,7 +129,9 @@ export class ExperimentRunner {
     if (!this.validators.some((v) => v.name === config.select.by)) throw new UserError(messages.unknownValidator(config.select.by, this.validators.map((v) => v.name)));
     this.datasets.check(config.source.dataset, 'source.dataset');
     this.datasets.check(config.target.dataset, 'target.dataset');
-    const tracker = this.trackerFor(trackingUri(config));
+    const uri = trackingUri(config);
+    if (uri.startsWith('file:')) checkFileStoreWritable(uri);
+    const tracker = this.trackerFor(uri);
     const modelFrom = config.model.from == null ? null : await this.locateModelFrom(config.model.from, tracker);
     if (modelFrom?.kind === 'torch') {
       // A torchvision file: model.backbone names the architecture, at torchvision's configuration.

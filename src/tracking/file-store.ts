@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { MetricPoint, RunInfo, RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
 import { checkpointDir } from './run-files.js';
+import { UserError } from '../messages.js';
 
 const STATUS_CODE: Record<RunStatus, number> = { RUNNING: 1, FINISHED: 3, FAILED: 4, KILLED: 5 };
 const STATUS_NAME: Record<string, string> = { '1': 'RUNNING', '2': 'SCHEDULED', '3': 'FINISHED', '4': 'FAILED', '5': 'KILLED' };
@@ -82,6 +83,23 @@ function writeKeyFile(dir: string, key: string, content: string): void {
   const file = path.join(dir, ...checkKey(key).split('/'));
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, content);
+}
+
+/**
+ * A `file:` store that cannot be written (a path through a file, a read-only or special file
+ * system) fails before anything runs: one UserError naming tracking.uri (the folder is created).
+ */
+export function checkFileStoreWritable(uri: string): void {
+  const root = path.resolve(uri.replace(/^file:(\/\/)?/, ''));
+  const probe = path.join(root, `.dalab-write-check-${process.pid}`);
+  try {
+    fs.mkdirSync(root, { recursive: true });
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UserError(`tracking.uri: '${uri}': the folder ${root} cannot be written (${code})`);
+  }
 }
 
 export class FileStoreTracker implements Tracker {

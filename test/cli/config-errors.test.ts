@@ -41,6 +41,18 @@ const cases: { title: string; args: () => string[]; expect: RegExp }[] = [
   { title: 'input shape', args: () => ['run', quickstart, '--set', 'model.input=[28,28,2]'], expect: /model\.input\.2/ },
   { title: 'unknown backend', args: () => ['--backend', 'tpu', 'run', quickstart, '--set', 'train.steps=1'], expect: /--backend: unknown backend 'tpu'/ },
   { title: 'tracking uri scheme', args: () => ['run', quickstart, '--set', 'tracking.uri=s3://bucket'], expect: /tracking\.uri: 's3:\/\/bucket' must start with file: or http/ },
+  { title: 'empty file', args: () => ['run', writeExperiment('')], expect: /bad\.yaml: an experiment file must be a YAML mapping \(key: value\)$/ },
+  { title: 'a section of the wrong type', args: () => ['run', quickstart, '--set', 'source=5'], expect: /quickstart\.yaml: source: expected object, received number$/ },
+  { title: 'unknown key under model', args: () => ['run', quickstart, '--set', 'model.foo=1'], expect: /model\.foo: unknown key \(allowed: backbone, input, normalize, from\)$/ },
+  { title: 'unknown key under target', args: () => ['run', quickstart, '--set', 'target.lables=5'], expect: /target\.lables: unknown key \(allowed: dataset, name, classes, relabel, labels\)$/ },
+  { title: 'unknown key under select', args: () => ['run', quickstart, '--set', 'select.bye=last'], expect: /select\.bye: unknown key \(allowed: by\)$/ },
+  { title: 'unknown key under tracking', args: () => ['run', quickstart, '--set', 'tracking.experimnt=x'], expect: /tracking\.experimnt: unknown key \(allowed: uri, experiment\)$/ },
+  { title: 'zero batch size', args: () => ['run', quickstart, '--set', 'train.batchSize=0'], expect: /train\.batchSize: Too small: expected number to be >0$/ },
+  { title: 'negative learning rate', args: () => ['run', quickstart, '--set', 'train.lr=-1'], expect: /train\.lr: Too small: expected number to be >0$/ },
+  { title: 'negative label count', args: () => ['run', quickstart, '--set', 'target.labels=-1'], expect: /target\.labels: Too small: expected number to be >=0$/ },
+  { title: 'zero input size', args: () => ['run', quickstart, '--set', 'model.input=[0,28,1]'], expect: /model\.input\.0: Too small: expected number to be >0$/ },
+  { title: 'idx folder missing', args: () => ['run', quickstart, '--set', 'target.dataset=idx:/no/such/folder'], expect: /^dalab: target\.dataset: folder '\/no\/such\/folder' does not exist$/ },
+  { title: 'unwritable tracking folder', args: () => ['run', quickstart, '--set', `tracking.uri=file:${quickstart}/store`], expect: /^dalab: tracking\.uri: 'file:.*quickstart\.yaml\/store': the folder .* cannot be written \(ENOTDIR\)$/ },
 ];
 
 for (const c of cases) {
