@@ -130,8 +130,8 @@ export class Stepper {
     if (this.targetLabelled != null) owned.push((batch.targetLabelled = draw(this.targetLabelled, 3)));
 
     // Outside the gradient scope: the tape records none of these operations (a teacher's forward pass).
-    const prepare = this.phase.prepare;
-    if (prepare != null) batch.prepared = tf.tidy(() => prepare(batch, progress));
+    const phase = this.phase;
+    if (phase.prepare != null) batch.prepared = tf.tidy(() => phase.prepare!(batch, progress));
 
     const termWeights = this.phase.weights(progress);
     let kept: Record<string, tf.Scalar> = {};
