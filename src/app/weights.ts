@@ -20,6 +20,7 @@ import YAML from 'yaml';
 import { TYPES } from '../types.js';
 import { UserError } from '../messages.js';
 import { DALAB_VERSION } from '../version.js';
+import { writeFileAtomic } from '../util/files.js';
 import { DatasetRegistry } from '../data/registry.js';
 import { dataRoot, describeError, fetchTo } from '../data/cache.js';
 import { makeSplits, normalizeDomain } from '../data/splits.js';
@@ -257,14 +258,7 @@ export class WeightsService {
       const numClasses = (backbone.classifier.outputs[0]!.shape as number[]).at(-1)!;
       const metadata = { format: 'pt', torchvision: name, dalab: DALAB_VERSION, input: meta.input.join(','), normalize: meta.normalize };
       const file = path.resolve(out);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const partial = `${file}.partial-${process.pid}`;
-      try {
-        fs.writeFileSync(partial, writeSafetensors(tensors, metadata));
-        fs.renameSync(partial, file);
-      } finally {
-        fs.rmSync(partial, { force: true });
-      }
+      writeFileAtomic(file, writeSafetensors(tensors, metadata));
       return { out: file, torchvision: name, tensors: tensors.length, numClasses, meta };
     } finally {
       backbone.encoder.dispose();

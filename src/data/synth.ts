@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import opentype from 'opentype.js';
 import { arc4Random } from './arc4.js';
 import { dataRoot } from './cache.js';
+import { writeFileAtomic } from '../util/files.js';
 import { UserError, messages } from '../messages.js';
 import { flattenPath, rasterize, type Affine, type Contour } from './raster.js';
 import type { DomainSource, ImageSet } from './types.js';
@@ -228,13 +229,10 @@ export function cachedRenderSet(count: number, seed: string, env: NodeJS.Process
     return { images, labels: Int32Array.from({ length: count }, (_, i) => i % 10), count, height: SIZE, width: SIZE, channels: 3 };
   }
   const set = renderSet(count, seed);
-  const partial = `${file}.partial-${process.pid}`;
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(partial, set.images);
-    fs.renameSync(partial, file);
+    writeFileAtomic(file, set.images);
   } catch {
-    fs.rmSync(partial, { force: true });
+    // A cache that cannot be written is only not used.
   }
   return set;
 }
