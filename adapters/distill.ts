@@ -93,6 +93,18 @@ class Distill extends ClassifierAdapter {
     return { distill: this.options.weight * ramp };
   }
 
+  override stateModels(): Record<string, tf.LayersModel> {
+    return this.teacher == null ? {} : { teacher_encoder: this.teacher.encoder, teacher_classifier: this.teacher.classifier };
+  }
+
+  override saveState(): Record<string, unknown> {
+    return { step: this.step };
+  }
+
+  override loadState(state: Record<string, unknown>): void {
+    this.step = state['step'] as number;
+  }
+
   /** Mean teacher: teacher <- decay * teacher + (1 - decay) * student, after every step. */
   override afterStep(): void {
     if (this.options.teacher !== 'ema' || this.teacher == null) return;

@@ -14,7 +14,7 @@ import { TYPES } from '../types.js';
 import type { AdapterFactory, Adapter, ConfiguredAdapter } from '../train/adapter.js';
 import { backboneSpec, gradientBlocks, type Backbone, type BackboneFactory, type ConfiguredBackbone } from '../models/backbones.js';
 import { diagnostics, fixedSample } from '../train/diagnostics.js';
-import type { Tracker, TrackedRun } from '../tracking/tracker.js';
+import type { RunRecord, Tracker, TrackedRun } from '../tracking/tracker.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { configHash, flattenConfig } from '../config/load.js';
 import { benchmarkName, domainName } from '../config/names.js';
@@ -23,7 +23,8 @@ import { DatasetRegistry } from '../data/registry.js';
 import { applyTask } from '../data/task.js';
 import { makeSplits, makeTargetSplits, normalizeDomain } from '../data/splits.js';
 import { fingerprint } from '../data/types.js';
-import { DivergenceError, runLoop, type LoopObserver } from '../train/loop.js';
+import { DivergenceError, runLoop, StopRequested, type LoopObserver } from '../train/loop.js';
+import { CheckpointError, readLatestCheckpoint, type LoadedCheckpoint } from '../train/resume.js';
 import { saveModels } from '../models/checkpoint.js';
 import type { Validator } from '../train/validators/validator.js';
 import { checkpointDir, RUN_FILES, writeRunJson, type GradientNormsFile } from '../tracking/run-files.js';
@@ -34,6 +35,7 @@ import { DALAB_VERSION } from '../version.js';
 import { loadPretrained, locateModel, withClasses, writeCheckpointMeta, type CheckpointMeta, type ModelLocation } from '../models/pretrained.js';
 import { WeightsService } from './weights.js';
 import type { ProgressReporter } from './progress.js';
+import type { StopSignal } from './stop.js';
 
 export interface RunOptions {
   /** The experiment file, logged as an artifact. */
@@ -42,13 +44,25 @@ export interface RunOptions {
   progress: ProgressReporter;
   /** Makes this run a child of a sweep's parent run. */
   parentRunId?: string;
+  /** Continue this run (from resumeTarget) instead of starting one. */
+  resume?: ResumeTarget;
+  /** Set by a SIGTERM/SIGINT handler: the loop writes a checkpoint and the run ends KILLED. */
+  stop?: StopSignal;
+}
+
+/** What `--resume` continues: an unfinished run of this configuration, with its last checkpoint (null: none written yet). */
+export interface ResumeTarget {
+  runId: string;
+  checkpoint: LoadedCheckpoint | null;
+  /** The highest step of each metric already in the tracker (never sent again). */
+  logged: Record<string, number>;
 }
 
 export interface RunSummary {
   runId: string;
   experiment: string;
   adapter: string;
-  status: 'FINISHED' | 'FAILED';
+  status: 'FINISHED' | 'FAILED' | 'KILLED';
   error?: string;
   backend: string;
   metrics: Record<string, number>;
@@ -61,6 +75,13 @@ function gitCommit(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The summary of a FINISHED run as the tracker holds it (`--resume` of a finished run). */
+function summaryOfRecord(record: RunRecord, experiment: string, outDir: string): RunSummary {
+  const metrics: Record<string, number> = {};
+  for (const [key, { value }] of Object.entries(record.metrics)) if (key.startsWith('final/')) metrics[key.slice('final/'.length)] = value;
+  return { runId: record.runId, experiment, adapter: record.tags['dalab.adapter'] ?? '', status: 'FINISHED', backend: record.tags['dalab.backend'] ?? '', metrics, outDir };
 }
 
 /** Thrown for a failure while training (exit 1), carrying the summary of the failed run. */
@@ -181,6 +202,43 @@ export class ExperimentRunner {
     return { backbone: withClasses(loaded, numClasses, seed), spec };
   }
 
+  /**
+   * `--resume [RUN_ID]`: the run to continue (without RUN_ID the most recent run of this resolved
+   * configuration, by `dalab.config_hash`), or the summary of a FINISHED one. Exit 2 (UserError)
+   * when there is none, when RUN_ID belongs to another configuration, or when its checkpoint was
+   * written by another dalab version. Nothing is written to the tracker here.
+   */
+  async resumeTarget(prepared: PreparedRun, runId?: string): Promise<{ finished: RunSummary } | { target: ResumeTarget }> {
+    const { config, tracker } = prepared;
+    const hash = configHash(config);
+    const experiment = experimentName(config);
+    const where = redactUri(tracker.uri);
+    let record: RunRecord | null;
+    if (runId != null) {
+      record = await tracker.getRun(runId);
+      if (record == null) throw new UserError(`--resume ${runId}: no such run in ${where}`);
+      const theirs = record.tags['dalab.config_hash'];
+      if (theirs !== hash) throw new UserError(`--resume ${runId}: that run has another configuration (config hash ${theirs ?? 'none'}; ${prepared.origin} with these --set values has ${hash})`);
+    } else {
+      const runs = (await tracker.findRuns(experiment, { 'dalab.config_hash': hash })).sort((a, b) => (b.startTime ?? 0) - (a.startTime ?? 0));
+      if (runs.length === 0) throw new UserError(`--resume: no run of this configuration (config hash ${hash}) in experiment '${experiment}' at ${where}`);
+      record = await tracker.getRun(runs[0]!.runId);
+      if (record == null) throw new UserError(`--resume: run ${runs[0]!.runId} could not be read from ${where}`);
+    }
+    const dirs = await tracker.localDirsOf(record.runId);
+    if (record.status === 'FINISHED') return { finished: summaryOfRecord(record, experiment, dirs?.artifactDir ?? '') };
+    let checkpoint: LoadedCheckpoint | null = null;
+    try {
+      checkpoint = dirs == null ? null : readLatestCheckpoint(dirs.stateDir, DALAB_VERSION);
+    } catch (error) {
+      if (error instanceof CheckpointError) throw new UserError(`--resume ${record.runId}: ${error.message}`);
+      throw error;
+    }
+    const logged: Record<string, number> = {};
+    for (const [key, { step }] of Object.entries(record.metrics)) logged[key] = step;
+    return { target: { runId: record.runId, checkpoint, logged } };
+  }
+
   async run(prepared: PreparedRun, options: RunOptions): Promise<RunSummary> {
     const { config, tracker, backbone: backboneFactory } = prepared;
     const factory = prepared.adapter.factory;
@@ -204,7 +262,8 @@ export class ExperimentRunner {
 
     const experiment = experimentName(config);
     const commit = gitCommit();
-    const run = await tracker.startRun({
+    const resume = options.resume;
+    const run = resume != null ? await tracker.reopenRun(resume.runId) : await tracker.startRun({
       experiment,
       ...(options.parentRunId != null ? { parentRunId: options.parentRunId } : {}),
       runName: `${config.name}-${factory.name}-s${config.train.seed}`,
@@ -227,6 +286,12 @@ export class ExperimentRunner {
         'dalab.data.target_hash': `train:${fingerprint(target.train)} labelled:${fingerprint(target.labelled)} val:${fingerprint(target.val)} test:${fingerprint(target.test)}`,
       },
     });
+    if (resume != null) {
+      const from = resume.checkpoint?.record.step ?? 0;
+      progress.status(`resuming run ${run.runId} from step ${from}${resume.checkpoint == null ? ' (no checkpoint yet: from the start, metric steps already logged are not sent again)' : ''}`);
+      const earlier = (await tracker.getRun(run.runId))?.tags['dalab.resumed_from_step'];
+      run.setTags({ 'dalab.resumed_from_step': earlier != null ? `${earlier},${from}` : String(from) });
+    }
     // The resolved config with the strategy's options as it parsed them (its defaults filled in).
     const { sweep: _sweep, ...withoutSweep } = config;
     const backboneOptions = prepared.backbone.options;
@@ -238,19 +303,28 @@ export class ExperimentRunner {
     };
     // A tracking URI may carry credentials (https://user:token@host): never log them.
     if (resolved.tracking.uri != null) resolved.tracking = { ...resolved.tracking, uri: redactUri(resolved.tracking.uri) };
-    run.logParams(flattenConfig(resolved));
+    if (resume == null) run.logParams(flattenConfig(resolved));
     if (options.file != null) fs.copyFileSync(options.file, path.join(run.artifactDir, path.basename(options.file)));
     fs.writeFileSync(path.join(run.artifactDir, RUN_FILES.resolvedConfig), YAML.stringify(resolved));
 
     const summary: RunSummary = { runId: run.runId, experiment, adapter: factory.name, status: 'FINISHED', backend: options.backend, metrics: {}, outDir: run.artifactDir };
     try {
-      summary.metrics = await this.train(config, adapter, backbone, source, target, run, progress, spec);
+      summary.metrics = await this.train(config, adapter, backbone, source, target, run, progress, spec, options);
+      // Finished: the resume checkpoints are no longer needed (the checkpoint/ artifact holds the weights).
+      fs.rmSync(run.stateDir, { recursive: true, force: true });
       await run.end('FINISHED');
       // A run that failed over to the offline store has a local id and folder now.
       summary.runId = run.runId;
       summary.outDir = run.artifactDir;
       return summary;
     } catch (error) {
+      if (error instanceof StopRequested) {
+        summary.status = 'KILLED';
+        summary.error = `stopped by ${options.stop?.signal ?? 'a signal'} at step ${error.step}; checkpoint written (${error.file})`;
+        await run.end('KILLED').catch(() => undefined);
+        summary.runId = run.runId;
+        throw new TrainingFailure(summary, error);
+      }
       summary.status = 'FAILED';
       summary.error = error instanceof Error ? error.message : String(error);
       if (error instanceof DivergenceError) run.setTags({ 'dalab.diverged_step': String(error.step), 'dalab.diverged_term': error.term });
@@ -274,32 +348,61 @@ export class ExperimentRunner {
     run: TrackedRun,
     progress: ProgressReporter,
     spec: CheckpointMeta['backbone'] | null,
+    options: RunOptions,
   ): Promise<Record<string, number>> {
     progress.start(adapter.phases(config.train.steps).reduce((n, p) => n + p.steps, 0), `${adapter.name} ${domainName(config.source)} -> ${domainName(config.target)}`);
-    const curve: { step: number; metrics: Record<string, number> }[] = [];
+    // What the figures and artifacts need besides the tracker's metrics; saved in every resume checkpoint.
+    interface Extra {
+      curve: { step: number; metrics: Record<string, number> }[];
+      gradNorms: GradientNormsFile['steps'];
+      before: Awaited<ReturnType<typeof diagnostics>>;
+    }
+    const resume = options.resume;
+    const saved = (resume?.checkpoint?.record.extra ?? null) as Extra | null;
+    const curve: Extra['curve'] = saved?.curve ?? [];
+    const gradNorms: Extra['gradNorms'] = saved?.gradNorms ?? [];
     const blocks = gradientBlocks(backbone);
-    const gradNorms: GradientNormsFile['steps'] = [];
+    // A resumed run never sends a metric step the tracker already holds (MLflow cannot delete one).
+    const logged = resume?.logged ?? {};
+    const log = (key: string, value: number, step: number) => {
+      const done = logged[key];
+      if (done == null || step > done) run.logMetric(key, value, step);
+    };
     const observer: LoopObserver = {
       onLosses: (step, terms) => {
-        for (const [k, v] of Object.entries(terms)) run.logMetric(`loss/${k}`, v, step);
+        for (const [k, v] of Object.entries(terms)) log(`loss/${k}`, v, step);
       },
       onEvaluation: (step, metrics) => {
         curve.push({ step, metrics });
-        for (const [k, v] of Object.entries(metrics)) run.logMetric(k, v, step);
+        for (const [k, v] of Object.entries(metrics)) log(k, v, step);
         void run.flush();
         progress.evaluation(step, metrics);
       },
       onGradNorms: (step, norms) => {
         gradNorms.push({ step, norms });
-        for (const [k, v] of Object.entries(norms)) run.logMetric(`grad_norm/${k}`, v, step);
+        for (const [k, v] of Object.entries(norms)) log(`grad_norm/${k}`, v, step);
       },
       onMonitors: (step, values) => {
-        for (const [k, v] of Object.entries(values)) run.logMetric(k, v, step);
+        for (const [k, v] of Object.entries(values)) log(k, v, step);
       },
       onStep: (step, info) => progress.step(step, info),
     };
-    const before = await diagnostics(backbone, source.test, target.test);
-    const result = await runLoop(config, adapter, source, target, { observer, validators: this.validators, gradientBlocks: blocks });
+    const before = saved?.before ?? (await diagnostics(backbone, source.test, target.test));
+    const result = await runLoop(config, adapter, source, target, {
+      observer,
+      validators: this.validators,
+      gradientBlocks: blocks,
+      checkpoints: {
+        dir: run.stateDir,
+        ...(config.train.checkpointEvery != null ? { every: config.train.checkpointEvery } : {}),
+        version: DALAB_VERSION,
+        extra: (): Extra => ({ curve, gradNorms, before }),
+        from: resume?.checkpoint ?? null,
+        stopRequested: () => options.stop?.signal != null,
+        // Every metric up to a checkpoint reaches the tracker before it (a resumed run starts after it).
+        beforeCheckpoint: () => run.flush(),
+      },
+    });
     progress.stop();
     const final: Record<string, number> = {
       target_test_acc: result.selected['target_test_acc']!,
@@ -312,7 +415,7 @@ export class ExperimentRunner {
       selected_step: result.selectedStep,
     };
     // Final metrics: logged at the last step under their own names, so the MLflow UI's run table shows them.
-    for (const [k, v] of Object.entries(final)) run.logMetric(`final/${k}`, v, result.totalSteps);
+    for (const [k, v] of Object.entries(final)) log(`final/${k}`, v, result.totalSteps);
     run.setTags({ 'dalab.selected_step': String(result.selectedStep), 'dalab.select_by': config.select.by });
 
     // The measurement is complete: a failure writing any artifact below leaves the run FINISHED,
@@ -336,8 +439,8 @@ export class ExperimentRunner {
         sample: 200,
         layers: Object.keys(before.distances).map((layer) => ({ layer, start: before.distances[layer]!, end: after.distances[layer]! })),
       });
-      for (const [layer, value] of Object.entries(before.distances)) run.logMetric(`domain_mmd/${layer}`, value, 0);
-      for (const [layer, value] of Object.entries(after.distances)) run.logMetric(`domain_mmd/${layer}`, value, result.totalSteps);
+      for (const [layer, value] of Object.entries(before.distances)) log(`domain_mmd/${layer}`, value, 0);
+      for (const [layer, value] of Object.entries(after.distances)) log(`domain_mmd/${layer}`, value, result.totalSteps);
     });
     if (gradNorms.length > 0) {
       await attempt('gradient_norms', () => writeRunJson(run.artifactDir, 'gradient_norms.json', { blocks: blocks.map((b) => b.name).filter((b) => gradNorms.some((g) => b in g.norms)), steps: gradNorms }));

@@ -4,7 +4,8 @@
  *
  * - Resumable: the parent is found again by the hash of the resolved file (`dalab.sweep_hash`);
  *   a combination whose config hash (`dalab.config_hash`) already has a FINISHED child is
- *   skipped; a child left RUNNING by a killed sweep is marked KILLED and its combination rerun.
+ *   skipped; a child left RUNNING by a killed sweep, or KILLED by a signal, is continued from its
+ *   last resume checkpoint as the same run (`dalab run --resume`; no metric step twice).
  * - Workers: with --workers N > 1 each combination runs in its own process
  *   (`dalab sweep FILE --index i --parent ID`), N at a time; a worker dies with its sweep (IPC
  *   disconnect), so a killed sweep leaves no orphan training. Each worker's log is kept under
@@ -28,7 +29,8 @@ import type { Tracker } from '../tracking/tracker.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { experimentName, trackingUri } from '../tracking/resolve.js';
 import type { ProgressReporter } from './progress.js';
-import { ExperimentRunner, TrainingFailure, type PreparedRun, type RunSummary } from './run-experiment.js';
+import { ExperimentRunner, TrainingFailure, type PreparedRun, type ResumeTarget, type RunSummary } from './run-experiment.js';
+import type { StopSignal } from './stop.js';
 import type { ValueRow } from '../report/aggregate.js';
 import { roleOf } from '../report/roles.js';
 import { formatSweepTable } from '../report/sweep-table.js';
@@ -37,7 +39,7 @@ import { UserError, messages } from '../messages.js';
 export interface SweepRun {
   index: number;
   runId: string;
-  status: 'FINISHED' | 'FAILED';
+  status: 'FINISHED' | 'FAILED' | 'KILLED';
   overrides: Record<string, unknown>;
   metrics: Record<string, number>;
   error?: string;
@@ -122,20 +124,16 @@ export async function openParent(sweep: PreparedSweep): Promise<{ parentRunId: s
   return { parentRunId: run.runId, resumed: false };
 }
 
-/** Config hashes of the parent's FINISHED children; RUNNING children of `stale` hashes are marked KILLED. */
-async function finishedHashes(sweep: PreparedSweep, parentRunId: string, stale: ReadonlySet<string>): Promise<Set<string>> {
+/** Config hashes of the parent's FINISHED children. */
+async function finishedHashes(sweep: PreparedSweep, parentRunId: string): Promise<Set<string>> {
   const children = await sweep.tracker.findRuns(sweep.experiment, { 'mlflow.parentRunId': parentRunId });
   const done = new Set<string>();
   for (const c of children) if (c.status === 'FINISHED' && c.tags['dalab.config_hash'] != null) done.add(c.tags['dalab.config_hash']);
-  for (const c of children) {
-    const hash = c.tags['dalab.config_hash'];
-    if (c.status === 'RUNNING' && hash != null && stale.has(hash)) await sweep.tracker.setRunStatus(c.runId, 'KILLED');
-  }
   return done;
 }
 
 async function closeParentIfComplete(sweep: PreparedSweep, parentRunId: string): Promise<boolean> {
-  const done = await finishedHashes(sweep, parentRunId, new Set());
+  const done = await finishedHashes(sweep, parentRunId);
   if (!sweep.points.every((p) => done.has(p.hash))) return false;
   await sweep.tracker.setRunStatus(parentRunId, 'FINISHED');
   return true;
@@ -147,10 +145,32 @@ function toSweepRun(index: number, point: SweepPoint, summary: RunSummary): Swee
   return run;
 }
 
-async function runInProcess(runner: ExperimentRunner, sweep: PreparedSweep, index: number, parentRunId: string, backend: string, progress: ProgressReporter): Promise<RunSummary> {
+/**
+ * The unfinished child of this combination to continue: the most recent RUNNING (its process died)
+ * or KILLED (stopped by a signal) one, from its last checkpoint; null when there is none, or when
+ * it cannot be resumed (a checkpoint of another dalab version): the combination starts over.
+ */
+async function resumableChild(runner: ExperimentRunner, sweep: PreparedSweep, point: PreparedSweep['points'][number], parentRunId: string, progress: ProgressReporter): Promise<ResumeTarget | null> {
+  const children = (await sweep.tracker.findRuns(sweep.experiment, { 'mlflow.parentRunId': parentRunId, 'dalab.config_hash': point.hash }))
+    .filter((c) => c.status === 'RUNNING' || c.status === 'KILLED')
+    .sort((a, b) => (b.startTime ?? 0) - (a.startTime ?? 0));
+  if (children.length === 0) return null;
+  try {
+    const found = await runner.resumeTarget(point.prepared, children[0]!.runId);
+    return 'target' in found ? found.target : null;
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    progress.status(`sweep: ${error.message}; the combination starts over`);
+    await sweep.tracker.setRunStatus(children[0]!.runId, 'KILLED');
+    return null;
+  }
+}
+
+async function runInProcess(runner: ExperimentRunner, sweep: PreparedSweep, index: number, parentRunId: string, backend: string, progress: ProgressReporter, stop?: StopSignal): Promise<RunSummary> {
   const point = sweep.points[index]!;
   try {
-    return await runner.run(point.prepared, { file: sweep.file, backend, progress, parentRunId });
+    const resume = await resumableChild(runner, sweep, point, parentRunId, progress);
+    return await runner.run(point.prepared, { file: sweep.file, backend, progress, parentRunId, ...(resume != null ? { resume } : {}), ...(stop != null ? { stop } : {}) });
   } catch (error) {
     if (error instanceof TrainingFailure) return error.summary;
     // Anything else (e.g. too few images for target.labels) fails this combination only.
@@ -169,12 +189,12 @@ async function runInProcess(runner: ExperimentRunner, sweep: PreparedSweep, inde
 }
 
 /** One combination (a worker's or a Slurm task's job). Returns null when it had already finished. */
-export async function runSweepIndex(runner: ExperimentRunner, sweep: PreparedSweep, index: number, parentRunId: string, backend: string, progress: ProgressReporter): Promise<RunSummary | null> {
+export async function runSweepIndex(runner: ExperimentRunner, sweep: PreparedSweep, index: number, parentRunId: string, backend: string, progress: ProgressReporter, stop?: StopSignal): Promise<RunSummary | null> {
   if (!Number.isInteger(index) || index < 0 || index >= sweep.points.length) throw new UserError(messages.badSweepIndex(String(index), sweep.points.length));
   const point = sweep.points[index]!;
-  const done = await finishedHashes(sweep, parentRunId, new Set([point.hash]));
+  const done = await finishedHashes(sweep, parentRunId);
   if (done.has(point.hash)) return null;
-  const summary = await runInProcess(runner, sweep, index, parentRunId, backend, progress);
+  const summary = await runInProcess(runner, sweep, index, parentRunId, backend, progress, stop);
   await closeParentIfComplete(sweep, parentRunId);
   return summary;
 }
@@ -186,6 +206,8 @@ export interface SweepOptions {
   gpus?: string[];
   /** The --backend the user gave (workers get the same). */
   backendFlag?: string;
+  /** SIGTERM/SIGINT: forwarded to the workers (each checkpoints and ends KILLED); no new combination starts. */
+  stop?: StopSignal;
 }
 
 /** Runs one combination in a worker process; resolves with its summary (a FAILED one if the process died). */
@@ -197,6 +219,9 @@ function runInWorker(sweep: PreparedSweep, index: number, parentRunId: string, o
   const log = fs.openSync(path.join(logDir, `${index}.log`), 'w');
   return new Promise((resolve) => {
     const child = fork(BIN, args, { stdio: ['ignore', 'pipe', log, 'ipc'], env });
+    options.stop?.onRequest((signal) => {
+      if (child.exitCode == null && child.signalCode == null) child.kill(signal);
+    });
     let stdout = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
@@ -235,7 +260,7 @@ function runInWorker(sweep: PreparedSweep, index: number, parentRunId: string, o
 export async function runSweep(runner: ExperimentRunner, sweep: PreparedSweep, backend: string, progress: ProgressReporter, options: SweepOptions = { workers: 1 }): Promise<SweepSummary> {
   const { points } = sweep;
   const { parentRunId, resumed } = await openParent(sweep);
-  const done = await finishedHashes(sweep, parentRunId, new Set(points.map((p) => p.hash)));
+  const done = await finishedHashes(sweep, parentRunId);
   const todo = points.map((_, i) => i).filter((i) => !done.has(points[i]!.hash));
   const skipped = points.map((_, i) => i).filter((i) => done.has(points[i]!.hash));
   if (resumed) progress.status(`sweep ${parentRunId}: resuming, ${skipped.length} of ${points.length} combinations already finished`);
@@ -244,8 +269,9 @@ export async function runSweep(runner: ExperimentRunner, sweep: PreparedSweep, b
   const workers = Math.max(1, Math.min(options.workers, todo.length));
   if (workers <= 1) {
     for (const [k, i] of todo.entries()) {
+      if (options.stop?.signal != null) break;
       progress.status(`sweep ${k + 1}/${todo.length} (combination ${i}): ${JSON.stringify(points[i]!.overrides)}`);
-      runs.push(toSweepRun(i, points[i]!, await runInProcess(runner, sweep, i, parentRunId, backend, progress)));
+      runs.push(toSweepRun(i, points[i]!, await runInProcess(runner, sweep, i, parentRunId, backend, progress, options.stop)));
     }
   } else {
     const logDir = path.resolve('.dalab', 'sweeps', parentRunId);
@@ -257,7 +283,7 @@ export async function runSweep(runner: ExperimentRunner, sweep: PreparedSweep, b
     bar?.start(todo.length, 0, { failed: 0 });
     let next = 0;
     const worker = async (slot: number) => {
-      while (next < todo.length) {
+      while (next < todo.length && options.stop?.signal == null) {
         const i = todo[next++]!;
         const summary = await runInWorker(sweep, i, parentRunId, { ...options, workers }, slot, logDir);
         const run = toSweepRun(i, points[i]!, summary);
@@ -276,7 +302,7 @@ export async function runSweep(runner: ExperimentRunner, sweep: PreparedSweep, b
   }
   const failed = runs.filter((r) => r.status === 'FAILED');
   const complete = await closeParentIfComplete(sweep, parentRunId);
-  if (!complete) await sweep.tracker.setRunStatus(parentRunId, failed.length > 0 && failed.length === runs.length ? 'FAILED' : 'FINISHED');
+  if (!complete) await sweep.tracker.setRunStatus(parentRunId, options.stop?.signal != null ? 'KILLED' : failed.length > 0 && failed.length === runs.length ? 'FAILED' : 'FINISHED');
   const records: ValueRow[] = runs
     .filter((r) => r.status === 'FINISHED' && Number.isFinite(r.metrics['target_test_acc']))
     .map((r) => {

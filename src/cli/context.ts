@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { createContainer } from '../container.js';
 import { ExperimentRunner, type RunSummary } from '../app/run-experiment.js';
+import { StopSignal } from '../app/stop.js';
 
 export interface Cli {
   readonly program: Command;
@@ -11,6 +12,22 @@ export interface Cli {
   container: ReturnType<typeof createContainer>;
   /** Sets the process exit code (1: a run failed while training). */
   exitWith(code: number): void;
+}
+
+/**
+ * SIGTERM / SIGINT ask the run to stop at the end of the current step with a checkpoint; a second
+ * signal stops at once (its usual exit code).
+ */
+export function stopOnSignals(status: (line: string) => void): StopSignal {
+  const stop = new StopSignal();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stop.signal != null) process.exit(signal === 'SIGINT' ? 130 : 143);
+      status(`dalab: ${signal}: writing a checkpoint at the end of this step, then stopping (send it again to stop at once)`);
+      stop.request(signal);
+    });
+  }
+  return stop;
 }
 
 export const collect = (value: string, previous: string[]) => [...previous, value];

@@ -61,6 +61,8 @@ export const trainSchema = z
     seed: z.number().int().nonnegative().default(0),
     /** Evaluate every N steps (and always at the end); 0 = only at the end. */
     evalEvery: z.number().int().nonnegative().optional(),
+    /** Write a resume checkpoint every N steps (`dalab run --resume`); default: at every evaluation and at the end of each phase; 0 = only when stopped by SIGTERM/SIGINT. */
+    checkpointEvery: z.number().int().nonnegative().optional(),
     /** Training-time augmentation of every batch (source and target): invert intensities with this probability. */
     invert: z.number().min(0).max(1).default(0),
     /** Random translation (pixels) and intensity augmentation (contrast/brightness jitter, Gaussian noise) of every training batch; off by default. */

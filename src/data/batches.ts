@@ -1,7 +1,7 @@
 /**
  * Seeded batching: each stream walks a fresh permutation of its set every epoch. The stream state
- * (permutation seed, epoch, position) is explicit: it is what a resumed run would have to restore
- * (single runs do not resume yet; sweeps rerun an unfinished combination from its start).
+ * (permutation seed, epoch, position, and the state of the per-image augmentation generator) is
+ * explicit: a resumed run restores it (state() / restore()) and draws the same batches on.
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
@@ -13,9 +13,16 @@ export interface Batch {
   y: tf.Tensor2D;
 }
 
+/** Where a stream stands: the epoch (whose permutation is derived from the seed), the position in it, the augmentation generator. */
+export interface StreamState {
+  epoch: number;
+  position: number;
+  augment: seedrandom.State.Arc4;
+}
+
 export class BatchStream {
   private order: Int32Array;
-  private readonly augmentRng: () => number;
+  private augmentRng: seedrandom.StatefulPRNG<seedrandom.State.Arc4>;
   private position = 0;
   private epoch = 0;
 
@@ -28,7 +35,7 @@ export class BatchStream {
     private readonly invertProbability = 0,
   ) {
     if (set.count === 0) throw new Error('cannot draw batches from an empty set');
-    this.augmentRng = seedrandom(`${seed}/augment`);
+    this.augmentRng = seedrandom(`${seed}/augment`, { state: true });
     this.order = this.permutation();
   }
 
@@ -70,8 +77,17 @@ export class BatchStream {
     };
   }
 
-  state(): { epoch: number; position: number } {
-    return { epoch: this.epoch, position: this.position };
+  state(): StreamState {
+    return { epoch: this.epoch, position: this.position, augment: this.augmentRng.state() };
+  }
+
+  /** Continues from a state() of a stream over the same set, batch size and seed. */
+  restore(state: StreamState): void {
+    if (!(state.position >= 0 && state.position <= this.set.count)) throw new Error(`a batch stream position ${state.position} outside its set of ${this.set.count}`);
+    this.epoch = state.epoch;
+    this.order = this.permutation();
+    this.position = state.position;
+    this.augmentRng = seedrandom('', { state: state.augment });
   }
 }
 

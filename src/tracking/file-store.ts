@@ -18,8 +18,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import type { MetricPoint, RunInfo, RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
-import { checkpointDir } from './run-files.js';
+import type { MetricPoint, RunInfo, RunRecord, RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
+import { checkpointDir, RESUME_DIR } from './run-files.js';
 import { UserError } from '../messages.js';
 
 const STATUS_CODE: Record<RunStatus, number> = { RUNNING: 1, FINISHED: 3, FAILED: 4, KILLED: 5 };
@@ -181,13 +181,53 @@ export class FileStoreTracker implements Tracker {
       for (const key of listFiles(path.join(dir, 'tags'))) runTags[key] = fs.readFileSync(path.join(dir, 'tags', ...key.split('/')), 'utf8');
       if (!Object.entries(tags).every(([k, v]) => runTags[k] === v)) continue;
       const meta = readMeta(path.join(dir, 'meta.yaml'));
-      found.push({ runId: meta['run_id'] ?? path.basename(dir), status: STATUS_NAME[meta['status'] ?? '1'] ?? 'RUNNING', tags: runTags });
+      found.push({ runId: meta['run_id'] ?? path.basename(dir), status: STATUS_NAME[meta['status'] ?? '1'] ?? 'RUNNING', tags: runTags, startTime: Number(meta['start_time'] ?? 0) });
     }
     return found;
   }
 
+  private runDir(runId: string): string | undefined {
+    return /^[0-9a-f]{32}$/.test(runId) ? this.runDirs().find((d) => path.basename(d) === runId) : undefined;
+  }
+
+  async getRun(runId: string): Promise<RunRecord | null> {
+    const dir = this.runDir(runId);
+    if (dir == null) return null;
+    const meta = readMeta(path.join(dir, 'meta.yaml'));
+    const tags: Record<string, string> = {};
+    for (const key of listFiles(path.join(dir, 'tags'))) tags[key] = fs.readFileSync(path.join(dir, 'tags', ...key.split('/')), 'utf8');
+    const metrics: RunRecord['metrics'] = {};
+    for (const key of listFiles(path.join(dir, 'metrics'))) {
+      let latest: { value: number; step: number } | null = null;
+      for (const line of fs.readFileSync(path.join(dir, 'metrics', ...key.split('/')), 'utf8').split('\n')) {
+        const parts = line.trim().split(' ');
+        if (parts.length !== 3) continue;
+        const value = parts[1] === 'nan' ? NaN : Number(parts[1]);
+        const step = Number(parts[2]);
+        if (latest == null || step >= latest.step) latest = { value, step };
+      }
+      if (latest != null) metrics[decodeFileStoreKey(key)] = latest;
+    }
+    return { runId, status: STATUS_NAME[meta['status'] ?? '1'] ?? 'RUNNING', tags, startTime: Number(meta['start_time'] ?? 0), metrics };
+  }
+
+  async localDirsOf(runId: string): Promise<{ artifactDir: string; stateDir: string } | null> {
+    const dir = this.runDir(runId);
+    if (dir == null) return null;
+    return { artifactDir: path.join(dir, 'artifacts'), stateDir: path.join(dir, 'artifacts', RESUME_DIR) };
+  }
+
+  async reopenRun(runId: string): Promise<TrackedRun> {
+    const dir = this.runDir(runId);
+    if (dir == null) throw new Error(`no run ${runId} in ${this.root}`);
+    const meta = readMeta(path.join(dir, 'meta.yaml'));
+    const run = new FileStoreRun(runId, meta['experiment_id'] ?? path.basename(path.dirname(dir)), dir, meta['run_name'] ?? '', Number(meta['start_time'] ?? Date.now()));
+    run.writeRunMeta('RUNNING', null);
+    return run;
+  }
+
   async checkpointOf(runId: string): Promise<string | null> {
-    const dir = this.runDirs().find((d) => path.basename(d) === runId);
+    const dir = this.runDir(runId);
     if (dir == null) return null;
     const folder = checkpointDir(path.join(dir, 'artifacts'));
     return fs.existsSync(folder) ? folder : null;
@@ -211,7 +251,7 @@ export class FileStoreTracker implements Tracker {
     const runDir = path.join(this.root, experimentId, runId);
     fs.mkdirSync(path.join(runDir, 'artifacts'), { recursive: true });
     for (const sub of ['params', 'metrics', 'tags']) fs.mkdirSync(path.join(runDir, sub));
-    const run = new FileStoreRun(runId, experimentId, runDir, start.runName);
+    const run = new FileStoreRun(runId, experimentId, runDir, start.runName, Date.now());
     const tags: Record<string, string> = { 'mlflow.runName': start.runName, 'mlflow.user': os.userInfo().username, ...start.tags };
     if (start.parentRunId != null) tags['mlflow.parentRunId'] = start.parentRunId;
     run.setTags(tags);
@@ -222,18 +262,21 @@ export class FileStoreTracker implements Tracker {
 
 class FileStoreRun implements TrackedRun {
   readonly artifactDir: string;
+  readonly stateDir: string;
   private readonly pending: MetricPoint[] = [];
   /** Flushes run one after another, so lines of a metric stay in logging order. */
   private flushing: Promise<void> = Promise.resolve();
-  private readonly startTime = Date.now();
 
   constructor(
     readonly runId: string,
     readonly experimentId: string,
     private readonly dir: string,
     private readonly runName: string,
+    private readonly startTime: number,
   ) {
     this.artifactDir = path.join(dir, 'artifacts');
+    // Resume checkpoints: an artifact folder of the run (MLflow lists them; kept for a FAILED or KILLED run).
+    this.stateDir = path.join(this.artifactDir, RESUME_DIR);
   }
 
   writeRunMeta(status: RunStatus, endTime: number | null): void {

@@ -64,6 +64,9 @@ export const RUN_FILES = {
   figures: 'figures',
 } as const;
 
+/** The run's resume checkpoints (`dalab run --resume`): `resume/step-<step>.dalab-state`, removed when the run finishes. */
+export const RESUME_DIR = 'resume';
+
 /**
  * Tags every run logs that say what its strategy is (besides `dalab.adapter`, its name); the
  * report tells the lower bound and the oracle apart by them (src/report/roles.ts).

@@ -14,9 +14,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MlflowClient, MlflowError, type MlflowKeyValue, type MlflowMetric } from './mlflow-client.js';
-import type { RunInfo, RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
+import type { RunInfo, RunRecord, RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
 import { checkKey, FileStoreTracker, listFiles } from './file-store.js';
-import { RUN_FILES } from './run-files.js';
+import { RESUME_DIR, RUN_FILES } from './run-files.js';
 
 const FLUSH_INTERVAL_MS = 3000;
 /** Where runs go while the server is unreachable (README, "Tracking": the offline store ./mlruns). */
@@ -42,7 +42,42 @@ export class MlflowServerTracker implements Tracker {
       .map(([k, v]) => `tags."${k}" = '${v.replace(/'/g, "\\'")}'`)
       .join(' and ');
     const runs = await this.client.searchRuns([found.experiment_id], filter, 100_000);
-    return runs.map((r) => ({ runId: r.info.run_id, status: r.info.status, tags: Object.fromEntries((r.data.tags ?? []).map((t) => [t.key, t.value])) }));
+    return runs.map((r) => ({ runId: r.info.run_id, status: r.info.status, tags: Object.fromEntries((r.data.tags ?? []).map((t) => [t.key, t.value])), startTime: Number(r.info.start_time ?? 0) }));
+  }
+
+  async getRun(runId: string): Promise<RunRecord | null> {
+    let run;
+    try {
+      run = await this.client.getRun(runId);
+    } catch (error) {
+      if (error instanceof MlflowError && (error.status === 404 || error.status === 400)) return null;
+      throw error;
+    }
+    const metrics: RunRecord['metrics'] = {};
+    // MLflow's latest metrics: the value at the highest step of each key.
+    for (const m of run.data.metrics ?? []) metrics[m.key] = { value: Number(m.value), step: Number(m.step) };
+    return {
+      runId,
+      status: run.info.status,
+      tags: Object.fromEntries((run.data.tags ?? []).map((t) => [t.key, t.value])),
+      startTime: Number(run.info.start_time ?? 0),
+      metrics,
+    };
+  }
+
+  async localDirsOf(runId: string): Promise<{ artifactDir: string; stateDir: string } | null> {
+    return { artifactDir: path.join(this.stagingRoot, runId, 'artifacts'), stateDir: path.join(this.stagingRoot, runId, RESUME_DIR) };
+  }
+
+  async reopenRun(runId: string): Promise<TrackedRun> {
+    const run = await this.client.getRun(runId);
+    const tags = Object.fromEntries((run.data.tags ?? []).map((t) => [t.key, t.value]));
+    await this.client.updateRun(runId, 'RUNNING');
+    const artifactDir = path.join(this.stagingRoot, runId, 'artifacts');
+    fs.mkdirSync(artifactDir, { recursive: true });
+    const experiment = (await this.client.searchExperiments()).find((e) => e.experiment_id === run.info.experiment_id)?.name ?? run.info.experiment_id;
+    const start: RunStart = { experiment, runName: run.info.run_name ?? tags['mlflow.runName'] ?? runId, tags, ...(tags['mlflow.parentRunId'] != null ? { parentRunId: tags['mlflow.parentRunId'] } : {}) };
+    return new ServerRun(this.client, runId, run.info.experiment_id, run.info.artifact_uri, artifactDir, start, tags, this.offlineUri, path.join(this.stagingRoot, runId, RESUME_DIR));
   }
 
   async checkpointOf(runId: string): Promise<string | null> {
@@ -93,7 +128,7 @@ export class MlflowServerTracker implements Tracker {
       );
       const artifactDir = path.join(this.stagingRoot, info.run_id, 'artifacts');
       fs.mkdirSync(artifactDir, { recursive: true });
-      return new ServerRun(this.client, info.run_id, experimentId, info.artifact_uri, artifactDir, start, tags, this.offlineUri);
+      return new ServerRun(this.client, info.run_id, experimentId, info.artifact_uri, artifactDir, start, tags, this.offlineUri, path.join(this.stagingRoot, info.run_id, RESUME_DIR));
     } catch (error) {
       // Unreachable from the start: the whole run goes to the offline store.
       const offline = new FileStoreTracker(this.offlineUri);
@@ -123,6 +158,8 @@ class ServerRun implements TrackedRun {
     private readonly start: RunStart,
     startTags: Record<string, string>,
     private readonly offlineUri: string,
+    /** Resume checkpoints stay on this machine, beside the staged artifacts (never uploaded). */
+    readonly stateDir: string,
   ) {
     Object.assign(this.history.tags, startTags);
     this.timer = setInterval(() => void this.flush().catch(() => undefined), FLUSH_INTERVAL_MS);

@@ -21,6 +21,11 @@ export interface TrackedRun {
   readonly experimentId: string;
   /** A local folder whose contents are the run's artifacts. */
   readonly artifactDir: string;
+  /**
+   * A local folder for the run's resume checkpoints (src/train/resume.ts); the same folder when the
+   * run is reopened on this machine. Not uploaded to a server.
+   */
+  readonly stateDir: string;
   logParams(params: Record<string, string>): void;
   setTags(tags: Record<string, string>): void;
   /** Buffered; written by `flush()` and at `end()`, never on the training hot path. */
@@ -33,6 +38,14 @@ export interface RunInfo {
   runId: string;
   status: string;
   tags: Record<string, string>;
+  /** Milliseconds since the epoch. */
+  startTime?: number;
+}
+
+/** A run as the store holds it: its info, and the latest value and step of each metric. */
+export interface RunRecord extends RunInfo {
+  /** The value at the highest step of each metric (MLflow's latest metrics). */
+  metrics: Record<string, { value: number; step: number }>;
 }
 
 export interface Tracker {
@@ -47,4 +60,10 @@ export interface Tracker {
    * when this store has no such run or the run saved none. A server's checkpoint is downloaded first.
    */
   checkpointOf(runId: string): Promise<string | null>;
+  /** A run by id, or null when the store has none. */
+  getRun(runId: string): Promise<RunRecord | null>;
+  /** The local folders of a run's artifacts and resume checkpoints (a server's: its staging folder on this machine). */
+  localDirsOf(runId: string): Promise<{ artifactDir: string; stateDir: string } | null>;
+  /** Continues logging into an existing run (marked RUNNING again): `dalab run --resume`. */
+  reopenRun(runId: string): Promise<TrackedRun>;
 }

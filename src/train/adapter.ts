@@ -98,6 +98,14 @@ export interface Adapter {
   features(x: tf.Tensor4D): tf.Tensor2D;
   /** Models to checkpoint, by name. */
   checkpointModels(): Record<string, tf.LayersModel>;
+  /**
+   * Models a resumed run needs besides checkpointModels() (an EMA teacher), by name; what exists
+   * depends on the phases begun so far.
+   */
+  stateModels?(): Record<string, tf.LayersModel>;
+  /** The strategy's own plain state (counters) for a resume checkpoint, and its restore. */
+  saveState?(): Record<string, unknown>;
+  loadState?(state: Record<string, unknown>): void;
   /** Strategy-specific artifacts (file name -> bytes), written at the end of a run. */
   artifacts?(samples: ArtifactSamples): Promise<Record<string, Uint8Array>>;
   dispose(): void;
@@ -241,6 +249,10 @@ export abstract class ClassifierAdapter implements Adapter {
   }
 
   afterStep?(): void;
+
+  stateModels?(): Record<string, tf.LayersModel>;
+  saveState?(): Record<string, unknown>;
+  loadState?(state: Record<string, unknown>): void;
 
   /** The main phase's prepare() (TrainingPhase.prepare): this step's tensors that need no gradient. */
   prepare?(batch: TrainBatch, progress: number): Record<string, tf.Tensor>;

@@ -16,9 +16,38 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/** Arrays read back from a checkpoint, by name. */
+export type SavedArrays = Readonly<Record<string, { shape: readonly number[]; data: Float32Array }>>;
+
+/**
+ * An optimiser's complete state (moments, bias-correction powers, iteration): `json` for plain
+ * values, `tensors` (owned by the optimiser, read by the caller) for the rest. loadState() on a
+ * fresh optimiser of the same kind continues exactly where saveState() left off.
+ */
+export interface OptimizerState {
+  json: Record<string, unknown>;
+  tensors: Record<string, tf.Tensor>;
+}
+
 export interface StepOptimizer {
   applyGradients(gradients: tf.NamedTensorMap): void;
+  setLearningRate(lr: number): void;
+  saveState(): OptimizerState;
+  loadState(json: Record<string, unknown>, arrays: SavedArrays, prefix: string): void;
   dispose(): void;
+}
+
+/** The saved array `prefix + name`, or an error naming what the checkpoint lacks. */
+export function savedArray(arrays: SavedArrays, name: string): { shape: readonly number[]; data: Float32Array } {
+  const found = arrays[name];
+  if (found == null) throw new Error(`the checkpoint holds no '${name}'`);
+  return found;
+}
+
+/** A non-trainable variable holding a saved array. */
+export function savedVariable(arrays: SavedArrays, name: string): tf.Variable {
+  const { shape, data } = savedArray(arrays, name);
+  return tf.tidy(() => tf.tensor(data, [...shape]).variable(false));
 }
 
 export class FlatAdam implements StepOptimizer {
@@ -77,6 +106,29 @@ export class FlatAdam implements StepOptimizer {
       this.accBeta1.assign(tf.mul(this.accBeta1, this.beta1));
       this.accBeta2.assign(tf.mul(this.accBeta2, this.beta2));
     });
+  }
+
+  setLearningRate(lr: number): void {
+    this.learningRate = lr;
+  }
+
+  saveState(): OptimizerState {
+    const tensors: Record<string, tf.Tensor> = { accBeta1: this.accBeta1, accBeta2: this.accBeta2 };
+    if (this.firstMoment != null) Object.assign(tensors, { m: this.firstMoment, v: this.secondMoment! });
+    return { json: { kind: 'flat-adam', names: this.names, sizes: this.sizes }, tensors };
+  }
+
+  loadState(json: Record<string, unknown>, arrays: SavedArrays, prefix: string): void {
+    if (json['kind'] !== 'flat-adam') throw new Error(`the checkpoint's optimiser is ${String(json['kind'])}, this run's flat-adam (another backend?)`);
+    tf.tidy(() => {
+      this.accBeta1.assign(tf.scalar(savedArray(arrays, `${prefix}accBeta1`).data[0]!));
+      this.accBeta2.assign(tf.scalar(savedArray(arrays, `${prefix}accBeta2`).data[0]!));
+    });
+    this.names = (json['names'] as string[] | null) ?? null;
+    this.sizes = (json['sizes'] as number[]) ?? [];
+    if (this.firstMoment != null) tf.dispose([this.firstMoment, this.secondMoment!]);
+    this.firstMoment = this.names == null ? null : savedVariable(arrays, `${prefix}m`);
+    this.secondMoment = this.names == null ? null : savedVariable(arrays, `${prefix}v`);
   }
 
   dispose(): void {

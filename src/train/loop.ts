@@ -18,6 +18,7 @@ import { subset } from '../data/types.js';
 import seedrandom from 'seedrandom';
 import { Stepper, type GradientBlocks } from './step.js';
 import { snapshot, restore } from '../models/checkpoint.js';
+import { encodeCheckpoint, layerWeights, NonFiniteWeightError, writeCheckpointFile, type CheckpointRecord, type LoadedCheckpoint } from './resume.js';
 
 /**
  * A non-finite loss term or gradient norm (read every `logEvery` steps with the losses): the run
@@ -31,6 +32,34 @@ export class DivergenceError extends Error {
   ) {
     super(`diverged at step ${step}: ${term} is ${value} (lower train.lr, or check the inputs)`);
   }
+}
+
+/** The loop wrote a checkpoint and stopped because it was asked to (SIGTERM, SIGINT). */
+export class StopRequested extends Error {
+  constructor(
+    readonly step: number,
+    readonly file: string,
+  ) {
+    super(`stopped at step ${step}; checkpoint ${file}`);
+  }
+}
+
+/** Resume checkpoints (src/train/resume.ts): where, how often, what to continue from. */
+export interface LoopCheckpoints {
+  /** The run's state folder. */
+  dir: string;
+  /** Steps between checkpoints; undefined: at every evaluation and at each phase's end; 0: only when stopped. */
+  every?: number;
+  /** The dalab version, recorded in each checkpoint. */
+  version: string;
+  /** The caller's own record (its learning curve, diagnostics at the start), saved with each checkpoint. */
+  extra(): unknown;
+  /** A checkpoint to continue from (read with readLatestCheckpoint). */
+  from?: LoadedCheckpoint | null;
+  /** Polled after every step: true makes the loop write a checkpoint and throw StopRequested. */
+  stopRequested?(): boolean;
+  /** Awaited before each checkpoint is written (the tracker writes what it holds: nothing logged before it is lost). */
+  beforeCheckpoint?(step: number): Promise<void>;
 }
 
 export interface LoopObserver {
@@ -82,7 +111,13 @@ export interface LoopOptions {
   validators: readonly Validator[];
   /** The backbone's blocks (`gradientBlocks`): their gradient norms are logged every logEvery steps. */
   gradientBlocks?: GradientBlocks;
+  checkpoints?: LoopCheckpoints;
 }
+
+/** A test hook (the resume tests): the process kills itself with SIGKILL right after this step. */
+const KILL_AT_STEP = Number(process.env['DALAB_TEST_KILL_AT_STEP'] ?? NaN);
+/** A test hook (the divergence test): a NaN pixel in the batches of this step. */
+const NAN_AT_STEP = Number(process.env['DALAB_TEST_NAN_AT_STEP'] ?? NaN);
 
 export async function runLoop(config: ExperimentConfig, adapter: Adapter, source: DomainSplits, target: TargetSplits, options: LoopOptions): Promise<LoopResult> {
   const observer = options.observer ?? {};
@@ -173,20 +208,100 @@ export async function runLoop(config: ExperimentConfig, adapter: Adapter, source
     observer.onStep?.(step, { loss: lastLoss, targetAcc: targetTest.accuracy, sourceAcc: sourceTest.accuracy });
   };
 
+  // Resume checkpoints: every model the strategy trains or keeps, the stepper, the selection.
+  const checkpoints = options.checkpoints;
+  const stateModels = () => ({ ...adapter.checkpointModels(), ...(adapter.stateModels?.() ?? {}) });
+  const writeCheckpoint = async (phaseIndex: number, local: number, step: number, stepper: Stepper): Promise<string> => {
+    await drain();
+    const tensors: { name: string; tensor: tf.Tensor }[] = [];
+    const models = stateModels();
+    for (const [name, model] of Object.entries(models)) layerWeights(model).forEach((v, i) => tensors.push({ name: `w/${name}/${i}`, tensor: v }));
+    const stepperState = stepper.saveState();
+    stepperState.optimizers.forEach((o, g) => {
+      for (const [key, t] of Object.entries(o.tensors)) tensors.push({ name: `opt/${g}/${key}`, tensor: t });
+    });
+    selectedWeights?.forEach((t, i) => tensors.push({ name: `selected/${i}`, tensor: t }));
+    const record: CheckpointRecord = {
+      format: 'dalab-resume',
+      dalab: checkpoints!.version,
+      step,
+      phase: phaseIndex,
+      local,
+      stepper: { streams: stepperState.streams, optimizers: stepperState.optimizers.map((o) => ({ json: o.json })) },
+      selection,
+      selectedWeights: selectedWeights != null,
+      last,
+      lastTargetEval,
+      adapter: adapter.saveState?.() ?? null,
+      models: Object.keys(models),
+      extra: checkpoints!.extra(),
+    };
+    let bytes: Buffer;
+    try {
+      bytes = encodeCheckpoint(record, tensors);
+    } catch (error) {
+      // A weight went non-finite after the last loss read: the previous checkpoint stays the last good one.
+      if (error instanceof NonFiniteWeightError) throw new DivergenceError(step, `weight '${error.weight}'`, error.value);
+      throw error;
+    }
+    await checkpoints!.beforeCheckpoint?.(step);
+    return writeCheckpointFile(checkpoints!.dir, step, bytes);
+  };
+  const restoreCheckpoint = (from: LoadedCheckpoint, stepper: Stepper) => {
+    const { record, arrays } = from;
+    const models = stateModels();
+    const names = Object.keys(models);
+    if (names.join() !== record.models.join()) throw new Error(`the checkpoint holds models ${record.models.join(', ')}; this run has ${names.join(', ')}`);
+    tf.tidy(() => {
+      for (const [name, model] of Object.entries(models)) {
+        layerWeights(model).forEach((v, i) => {
+          const saved = arrays[`w/${name}/${i}`];
+          if (saved == null || saved.shape.join() !== v.shape.join()) throw new Error(`the checkpoint's weight ${name}/${i} does not fit this run's ${v.name} [${v.shape.join(', ')}]`);
+          v.assign(tf.tensor(saved.data, v.shape));
+        });
+      }
+    });
+    if (record.adapter != null) adapter.loadState?.(record.adapter);
+    stepper.loadState(record.stepper, arrays, 'opt/');
+    selection = record.selection;
+    last = record.last;
+    lastTargetEval = record.lastTargetEval;
+    if (record.selectedWeights) {
+      selectedWeights = allWeights().map((v, i) => {
+        const saved = arrays[`selected/${i}`];
+        if (saved == null) throw new Error(`the checkpoint lacks the selected weight ${i}`);
+        return tf.tensor(saved.data, [...saved.shape]);
+      });
+    }
+  };
+
   // 2. Phases and steps; the step count runs on across phases.
+  const from = checkpoints?.from ?? null;
   let offset = 0;
-  for (const phase of phases) {
+  for (let phaseIndex = 0; phaseIndex < phases.length; phaseIndex++) {
+    const phase = phases[phaseIndex]!;
     phase.begin?.();
+    if (from != null && phaseIndex < from.record.phase) {
+      // Done before the checkpoint: begun (heads swapped, teachers built) so the models match it.
+      offset += phase.steps;
+      continue;
+    }
     const stepper = new Stepper({ ...config.train, steps: phase.steps }, phase, sets, numClasses);
+    let first = 1;
+    if (from != null && phaseIndex === from.record.phase) {
+      restoreCheckpoint(from, stepper);
+      first = from.record.local + 1;
+    }
     const evalEvery = config.train.evalEvery ?? defaultEvalEvery(phase.steps);
-    for (let local = 1; local <= phase.steps; local++) {
+    for (let local = first; local <= phase.steps; local++) {
       const step = offset + local;
       const wantNorms = options.gradientBlocks != null && (local - 1) % logEvery === 0;
-      const { total, terms, monitors, gradNorms } = stepper.step(local, wantNorms ? options.gradientBlocks : undefined);
+      const { total, terms, monitors, gradNorms } = stepper.step(local, wantNorms ? options.gradientBlocks : undefined, step === NAN_AT_STEP);
       const scalars: Record<string, tf.Scalar> = { total, ...terms };
       for (const [k, v] of Object.entries(monitors)) scalars[`monitor:${k}`] = v;
       for (const [k, v] of Object.entries(gradNorms)) scalars[`grad:${k}`] = v;
       pending.push({ step, scalars });
+      if (step === KILL_AT_STEP) process.kill(process.pid, 'SIGKILL');
       if (step % logEvery === 0 || local === phase.steps) {
         await drain();
         // Native backends resolve reads as microtasks: without this the event loop (timers, the
@@ -195,7 +310,19 @@ export async function runLoop(config: ExperimentConfig, adapter: Adapter, source
       }
       observer.onStep?.(step, { loss: lastLoss });
       // 3. Evaluation.
-      if (phase.evaluate && ((evalEvery > 0 && local % evalEvery === 0) || local === phase.steps)) await evaluateAll(step);
+      const evaluates = phase.evaluate && ((evalEvery > 0 && local % evalEvery === 0) || local === phase.steps);
+      if (evaluates) await evaluateAll(step);
+      // 4. Resume checkpoints; a stop request (SIGTERM, SIGINT) writes one and ends the loop.
+      if (checkpoints != null) {
+        const every = checkpoints.every;
+        const due = every == null ? evaluates || (evalEvery > 0 && local % evalEvery === 0) || local === phase.steps : every > 0 && (local % every === 0 || local === phase.steps);
+        if (checkpoints.stopRequested?.()) {
+          const file = await writeCheckpoint(phaseIndex, local, step, stepper);
+          stepper.dispose();
+          throw new StopRequested(step, file);
+        }
+        if (due) await writeCheckpoint(phaseIndex, local, step, stepper);
+      }
     }
     await drain();
     stepper.dispose();

@@ -4,13 +4,13 @@
  * The returned scalars stay on the device (owned by the caller): nothing here waits for it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BatchStream, type Batch } from '../data/batches.js';
+import { BatchStream, type Batch, type StreamState } from '../data/batches.js';
 import { augment } from '../data/augment.js';
 import type { ImageSet } from '../data/types.js';
 import type { TrainConfig } from '../config/schema.js';
 import type { Monitor, TrainBatch, TrainingPhase } from './adapter.js';
 import { learningRate } from './schedule.js';
-import { FlatAdam, type StepOptimizer } from './flat-adam.js';
+import { FlatAdam, savedArray, savedVariable, type OptimizerState, type SavedArrays, type StepOptimizer } from './flat-adam.js';
 
 export interface StepSets {
   source: ImageSet;
@@ -35,26 +35,129 @@ export type GradientBlocks = readonly { name: string; variables: readonly string
 /** tfjs names kernels `.../kernel` (dense, conv) and `.../depthwise_kernel`. */
 const isKernel = (v: tf.Variable) => /(^|\/)(depthwise_)?kernel(_\d+)?$/.test(v.name);
 
+/** tfjs's optimisers keep their state in fields (no public setter restores it exactly). */
+interface TfjsSlot {
+  originalName: string;
+  variable: tf.Variable;
+}
+interface TfjsAdamFields {
+  learningRate: number;
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  accumulatedFirstMoment: TfjsSlot[];
+  accumulatedSecondMoment: TfjsSlot[];
+  iterations_: number;
+}
+interface TfjsMomentumFields {
+  accumulations: TfjsSlot[];
+  iterations_: number;
+}
+
+function slots(slots: TfjsSlot[], key: string, tensors: Record<string, tf.Tensor>): string[] {
+  slots.forEach((slot, i) => (tensors[`${key}/${i}`] = slot.variable));
+  return slots.map((slot) => slot.originalName);
+}
+
+function loadSlots(names: string[], key: string, arrays: SavedArrays, prefix: string): TfjsSlot[] {
+  return names.map((originalName, i) => ({ originalName, variable: savedVariable(arrays, `${prefix}${key}/${i}`) }));
+}
+
+/**
+ * tfjs's Adam (wasm, cpu). Its setWeights() recomputes the bias-correction powers as beta^t, which
+ * differs in the last bits from the running product it keeps: the state is restored field by field.
+ */
+class TfjsAdam implements StepOptimizer {
+  private readonly inner: tf.AdamOptimizer;
+  private readonly fields: TfjsAdamFields;
+  constructor(lr: number) {
+    this.inner = tf.train.adam(lr);
+    this.fields = this.inner as unknown as TfjsAdamFields;
+  }
+  applyGradients(gradients: tf.NamedTensorMap): void {
+    this.inner.applyGradients(gradients as never);
+  }
+  setLearningRate(lr: number): void {
+    this.fields.learningRate = lr;
+  }
+  saveState(): OptimizerState {
+    const tensors: Record<string, tf.Tensor> = { accBeta1: this.fields.accBeta1, accBeta2: this.fields.accBeta2 };
+    const m = slots(this.fields.accumulatedFirstMoment, 'm', tensors);
+    const v = slots(this.fields.accumulatedSecondMoment, 'v', tensors);
+    return { json: { kind: 'adam', m, v, iterations: this.fields.iterations_ }, tensors };
+  }
+  loadState(json: Record<string, unknown>, arrays: SavedArrays, prefix: string): void {
+    if (json['kind'] !== 'adam') throw new Error(`the checkpoint's optimiser is ${String(json['kind'])}, this run's adam (another backend?)`);
+    const f = this.fields;
+    tf.tidy(() => {
+      f.accBeta1.assign(tf.scalar(savedArray(arrays, `${prefix}accBeta1`).data[0]!));
+      f.accBeta2.assign(tf.scalar(savedArray(arrays, `${prefix}accBeta2`).data[0]!));
+    });
+    tf.dispose([...f.accumulatedFirstMoment, ...f.accumulatedSecondMoment].map((s) => s.variable));
+    f.accumulatedFirstMoment = loadSlots(json['m'] as string[], 'm', arrays, prefix);
+    f.accumulatedSecondMoment = loadSlots(json['v'] as string[], 'v', arrays, prefix);
+    f.iterations_ = json['iterations'] as number;
+  }
+  dispose(): void {
+    this.inner.dispose();
+  }
+}
+
+/** SGD with momentum (tfjs's). */
+class TfjsMomentum implements StepOptimizer {
+  private readonly inner: tf.MomentumOptimizer;
+  private readonly fields: TfjsMomentumFields;
+  constructor(lr: number, momentum: number) {
+    this.inner = tf.train.momentum(lr, momentum);
+    this.fields = this.inner as unknown as TfjsMomentumFields;
+  }
+  applyGradients(gradients: tf.NamedTensorMap): void {
+    this.inner.applyGradients(gradients as never);
+  }
+  setLearningRate(lr: number): void {
+    // Momentum caches -lr as a tensor: its own setter replaces it.
+    this.inner.setLearningRate(lr);
+  }
+  saveState(): OptimizerState {
+    const tensors: Record<string, tf.Tensor> = {};
+    const names = slots(this.fields.accumulations, 'acc', tensors);
+    return { json: { kind: 'momentum', names, iterations: this.fields.iterations_ }, tensors };
+  }
+  loadState(json: Record<string, unknown>, arrays: SavedArrays, prefix: string): void {
+    if (json['kind'] !== 'momentum') throw new Error(`the checkpoint's optimiser is ${String(json['kind'])}, this run's momentum`);
+    tf.dispose(this.fields.accumulations.map((s) => s.variable));
+    this.fields.accumulations = loadSlots(json['names'] as string[], 'acc', arrays, prefix);
+    this.fields.iterations_ = json['iterations'] as number;
+  }
+  dispose(): void {
+    this.inner.dispose();
+  }
+}
+
 /**
  * Adam: on native TensorFlow over one flat buffer (flat-adam.ts: the same results bit for bit, a
  * quarter of the ops); elsewhere tfjs's own, as wasm's slice kernel copies its whole input (splitting
  * MobileNet's 1.3 M-value buffer into 158 variables took 1.1 s there, 10 ms natively).
  */
 function makeOptimizer(train: TrainConfig): StepOptimizer {
-  if (train.optimizer === 'adam') return tf.getBackend() === 'tensorflow' ? new FlatAdam(train.lr) : (tf.train.adam(train.lr) as unknown as StepOptimizer);
-  const momentum = tf.train.momentum(train.lr, train.momentum);
-  return {
-    applyGradients: (gradients) => momentum.applyGradients(gradients as never),
-    setLearningRate: (lr: number) => momentum.setLearningRate(lr),
-    dispose: () => momentum.dispose(),
-  } as StepOptimizer;
+  if (train.optimizer === 'adam') return tf.getBackend() === 'tensorflow' ? new FlatAdam(train.lr) : new TfjsAdam(train.lr);
+  return new TfjsMomentum(train.lr, train.momentum);
 }
 
-function setLearningRate(optimizer: StepOptimizer, lr: number): void {
-  // SGD and momentum cache -lr as a tensor (setLearningRate); Adam reads its field on every update.
-  const withSetter = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
-  if (typeof withSetter.setLearningRate === 'function') withSetter.setLearningRate(lr);
-  else withSetter.learningRate = lr;
+/** A test hook (the divergence test): the batch with its first pixel NaN. */
+function poisoned(batch: Batch, poison: boolean): Batch {
+  if (!poison) return batch;
+  const x = tf.tidy(() => {
+    const mask = tf.oneHot(tf.tensor1d([0], 'int32'), batch.x.size).reshape(batch.x.shape);
+    return tf.where(tf.cast(mask, 'bool'), tf.fill(batch.x.shape, NaN), batch.x) as tf.Tensor4D;
+  });
+  batch.x.dispose();
+  return { x, y: batch.y };
+}
+
+/** Where a stepper stands: its streams' positions and its optimisers' states. */
+export interface StepperState {
+  streams: Record<string, StreamState>;
+  optimizers: OptimizerState[];
 }
 
 /**
@@ -102,17 +205,17 @@ export class Stepper {
    * Runs step `step` (1-based within the phase). With `gradNorms`, also the L2 norm of the
    * gradient of each block's trained variables (blocks with none are left out), on the device.
    */
-  step(step: number, gradNorms?: GradientBlocks): StepOutput {
+  step(step: number, gradNorms?: GradientBlocks, poison = false): StepOutput {
     const lr = learningRate(this.train, step - 1);
     if (lr !== this.currentLr) {
-      for (const g of this.groups) setLearningRate(g.optimizer, lr * g.lrScale);
+      for (const g of this.groups) g.optimizer.setLearningRate(lr * g.lrScale);
       this.currentLr = lr;
     }
     const progress = (step - 1) / this.train.steps;
     const batch: TrainBatch = {};
     const owned: Batch[] = [];
     const draw = (stream: BatchStream, k: number): Batch => {
-      const b = stream.next();
+      const b = poisoned(stream.next(), poison);
       const aug = this.train.augment;
       if (aug === false) return b;
       // Translation + intensity augmentation on the device, seeded by (run seed, phase, step, stream).
@@ -182,6 +285,33 @@ export class Stepper {
       }
       if (batch.prepared != null) tf.dispose(Object.values(batch.prepared));
     }
+  }
+
+  /** The streams' positions and the optimisers' states (tensors owned by the optimisers). */
+  saveState(): StepperState {
+    const streams: Record<string, StreamState> = {};
+    for (const [name, stream] of this.streams()) streams[name] = stream.state();
+    return { streams, optimizers: this.groups.map((g) => g.optimizer.saveState()) };
+  }
+
+  /** Continues from a saved state (`arrays`: the optimisers' tensors, under `prefix<group>/`). */
+  loadState(state: { streams: Record<string, StreamState>; optimizers: { json: Record<string, unknown> }[] }, arrays: SavedArrays, prefix: string): void {
+    for (const [name, stream] of this.streams()) {
+      const saved = state.streams[name];
+      if (saved == null) throw new Error(`the checkpoint holds no position of the ${name} batch stream`);
+      stream.restore(saved);
+    }
+    if (state.optimizers.length !== this.groups.length) throw new Error(`the checkpoint holds ${state.optimizers.length} optimiser(s), this phase trains ${this.groups.length} variable group(s)`);
+    this.groups.forEach((g, i) => g.optimizer.loadState(state.optimizers[i]!.json, arrays, `${prefix}${i}/`));
+  }
+
+  private streams(): [string, BatchStream][] {
+    const all: [string, BatchStream | undefined][] = [
+      ['source', this.source],
+      ['target', this.target],
+      ['targetLabelled', this.targetLabelled],
+    ];
+    return all.filter((e): e is [string, BatchStream] => e[1] != null);
   }
 
   dispose(): void {

@@ -5,7 +5,8 @@ import { StderrProgress } from '../../app/progress.js';
 import { chooseBackend } from '../../app/backends.js';
 import { UserError, messages } from '../../messages.js';
 import { DALAB_VERSION } from '../../version.js';
-import { collect, printJson, printRunSummary, type Cli } from '../context.js';
+import { signalExitCode } from '../../app/stop.js';
+import { collect, printJson, printRunSummary, stopOnSignals, type Cli } from '../context.js';
 
 interface SweepFlags {
   set: string[];
@@ -43,7 +44,9 @@ async function emit(cli: Cli, prepared: PreparedSweep, opts: SweepFlags): Promis
 /** One combination: what a worker process or a Slurm array task runs. */
 async function runOne(cli: Cli, prepared: PreparedSweep, index: number, parent: string, json: boolean): Promise<void> {
   const backend = await chooseBackend(cli.backendFlag());
-  const summary = await runSweepIndex(cli.runner(), prepared, index, parent, backend, new StderrProgress());
+  const progress = new StderrProgress();
+  const stop = stopOnSignals((line) => progress.status(line));
+  const summary = await runSweepIndex(cli.runner(), prepared, index, parent, backend, progress, stop);
   if (summary == null) {
     process.stderr.write(`sweep: combination ${index} already finished under ${parent}; skipped\n`);
     if (json) printJson({ skipped: true, index });
@@ -51,7 +54,10 @@ async function runOne(cli: Cli, prepared: PreparedSweep, index: number, parent: 
   }
   if (json) printJson(summary);
   else printRunSummary(summary);
-  if (summary.status !== 'FINISHED') cli.exitWith(1);
+  if (summary.status === 'KILLED') {
+    process.stderr.write(`dalab: ${summary.error}; rerun the sweep (or this --index) to continue it\n`);
+    cli.exitWith(signalExitCode(stop.signal));
+  } else if (summary.status !== 'FINISHED') cli.exitWith(1);
 }
 
 async function runAll(cli: Cli, prepared: PreparedSweep, opts: SweepFlags, gpus: string[] | undefined): Promise<void> {
@@ -60,18 +66,21 @@ async function runAll(cli: Cli, prepared: PreparedSweep, opts: SweepFlags, gpus:
   const progress = new StderrProgress();
   progress.status(`dalab ${DALAB_VERSION}: backend ${backend}`);
   const workers = opts.workers ?? (gpus != null && gpus.length > 0 ? gpus.length : os.availableParallelism());
-  const summary = await runSweep(cli.runner(), prepared, backend, progress, { workers, ...(gpus != null ? { gpus } : {}), ...(backendFlag != null ? { backendFlag } : {}) });
+  const stop = stopOnSignals((line) => progress.status(line));
+  const summary = await runSweep(cli.runner(), prepared, backend, progress, { workers, stop, ...(gpus != null ? { gpus } : {}), ...(backendFlag != null ? { backendFlag } : {}) });
   if (opts.json) {
     const { records: _records, ...contract } = summary;
     printJson(contract);
   } else {
-    const finished = summary.runs.length - summary.failed.length;
-    process.stdout.write(`sweep ${summary.parentRunId} (${summary.experiment}): ${finished} finished, ${summary.failed.length} failed${summary.skipped.length > 0 ? `, ${summary.skipped.length} already finished earlier (skipped)` : ''} of ${summary.size}\n\n`);
+    const finished = summary.runs.filter((r) => r.status === 'FINISHED').length;
+    const killed = summary.runs.filter((r) => r.status === 'KILLED').length;
+    process.stdout.write(`sweep ${summary.parentRunId} (${summary.experiment}): ${finished} finished, ${summary.failed.length} failed${killed > 0 ? `, ${killed} stopped (rerun the sweep to continue them from their checkpoints)` : ''}${summary.skipped.length > 0 ? `, ${summary.skipped.length} already finished earlier (skipped)` : ''} of ${summary.size}\n\n`);
     if (summary.records.length > 0) process.stdout.write(sweepTable(summary) + '\n');
     if (summary.skipped.length > 0) process.stdout.write(`all ${summary.size} runs: dalab report --parent ${summary.parentRunId} --out DIR\n`);
     for (const f of summary.failed) process.stdout.write(`failed: combination ${f.index} ${JSON.stringify(f.overrides)}: ${f.error}\n`);
   }
-  if (summary.failed.length > 0) cli.exitWith(1);
+  if (stop.signal != null) cli.exitWith(signalExitCode(stop.signal));
+  else if (summary.failed.length > 0) cli.exitWith(1);
 }
 
 export function registerSweep(cli: Cli): void {
