@@ -61,6 +61,10 @@ export const messages = {
     `target.labels: ${perClass} labels per class requested, but class ${cls} has only ${available} images in the target train pool`,
   unsupportedTrackingUri: (uri: string) =>
     `tracking.uri: '${uri}' is not supported (use file:PATH or an MLflow server, http(s)://...)`,
+  trackingRefused: (uri: string, status: number) =>
+    `tracking.uri: ${uri} refused the credentials (HTTP ${status}${status === 401 ? ' Unauthorized' : ' Forbidden'}); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN`,
+  trackingUnreachable: (uri: string, reason: string) =>
+    `tracking.uri: no MLflow server answers at ${uri} (${reason}); check the URI, or set tracking.fallback: offline to log to ./mlruns and deliver later with 'dalab sync'`,
   badTrackingUri: (uri: string) => `tracking.uri: '${uri}' must start with file: or http(s)://`,
   noFontFiles: () => 'synth-digits: no font files found (the @expo-google-fonts packages are missing: run npm install)',
   unknownPeer: (value: string) => `--peer: unknown peer '${value}' (allowed: torch)`,

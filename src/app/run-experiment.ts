@@ -31,6 +31,7 @@ import { checkpointDir, RUN_FILES, writeRunJson, type GradientNormsFile } from '
 import { writeRunFigures } from '../report/run-figures.js';
 import { experimentName, trackingUri } from '../tracking/resolve.js';
 import { checkFileStoreWritable } from '../tracking/file-store.js';
+import { MlflowError } from '../tracking/mlflow-client.js';
 import { DALAB_VERSION } from '../version.js';
 import { loadPretrained, locateModel, withClasses, writeCheckpointMeta, type CheckpointMeta, type ModelLocation } from '../models/pretrained.js';
 import { WeightsService } from './weights.js';
@@ -48,6 +49,15 @@ export interface RunOptions {
   resume?: ResumeTarget;
   /** Set by a SIGTERM/SIGINT handler: the loop writes a checkpoint and the run ends KILLED. */
   stop?: StopSignal;
+  /** The data, when the caller loaded it first (loadData); else run() loads it. */
+  data?: ExperimentData;
+  /** Called once the model is built, before the run is opened in the tracker (the CLI prints its header lines then). */
+  onReady?(): void;
+}
+
+export interface ExperimentData {
+  source: ReturnType<typeof makeSplits>;
+  target: ReturnType<typeof makeTargetSplits>;
 }
 
 /** What `--resume` continues: an unfinished run of this configuration, with its last checkpoint (null: none written yet). */
@@ -77,6 +87,28 @@ function gitCommit(): string | undefined {
   }
 }
 
+/** Builds the backbone; one that cannot be built at this input size is a UserError naming model.input. */
+function buildForInput(factory: ConfiguredBackbone, input: ExperimentConfig['model']['input'], numClasses: number, seed: number): Backbone {
+  try {
+    return factory.build({ input, numClasses, seed });
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(`model.input: backbone '${factory.factory.name}' cannot take [${input.join(', ')}] inputs (${(error as Error).message}); use a larger model.input`);
+  }
+}
+
+/** Every layer of the encoder must output a non-empty map (strides and pools shrink small inputs to nothing). */
+function checkOutputShapes(backbone: Backbone, name: string, input: readonly number[]): void {
+  for (const layer of backbone.encoder.layers) {
+    const shapes = (Array.isArray(layer.outputShape[0]) ? layer.outputShape : [layer.outputShape]) as (number | null)[][];
+    for (const shape of shapes) {
+      if (shape.some((d) => d != null && d <= 0)) {
+        throw new UserError(`model.input: backbone '${name}' cannot take [${input.join(', ')}] inputs: layer '${layer.name}' would output [${shape.map((d) => d ?? 'N').join(', ')}]; use a larger model.input`);
+      }
+    }
+  }
+}
+
 /** The summary of a FINISHED run as the tracker holds it (`--resume` of a finished run). */
 function summaryOfRecord(record: RunRecord, experiment: string, outDir: string): RunSummary {
   const metrics: Record<string, number> = {};
@@ -97,6 +129,11 @@ export class TrainingFailure extends Error {
 /** The URI without user:password@ (credentials belong in MLFLOW_TRACKING_* variables, not in logs). */
 export function redactUri(uri: string): string {
   return uri.replace(/^(https?:\/\/)[^@/]*@/, '$1');
+}
+
+/** A message with every URI's user:password@ removed. */
+export function redactText(text: string): string {
+  return text.replace(/(https?:\/\/)[^@/\s]*@/g, '$1');
 }
 
 /** An experiment checked against what is bound (strategy and its options, backbone, validator, datasets, tracker, model.from). */
@@ -153,6 +190,7 @@ export class ExperimentRunner {
     const uri = trackingUri(config);
     if (uri.startsWith('file:')) checkFileStoreWritable(uri);
     const tracker = this.trackerFor(uri);
+    await this.checkTracker(tracker, config);
     const modelFrom = config.model.from == null ? null : await this.locateModelFrom(config.model.from, tracker);
     if (modelFrom?.kind === 'torch') {
       // A torchvision file: model.backbone names the architecture, at torchvision's configuration.
@@ -161,6 +199,23 @@ export class ExperimentRunner {
       backbone = backbone.factory.configure(options, origin);
     }
     return { config, origin, adapter, backbone, tracker, modelFrom };
+  }
+
+  /**
+   * An MLflow server must answer before anything runs: wrong credentials (401/403) exit 2, and so
+   * does no answer at all (most often a typo in the URI) unless `tracking.fallback: offline`.
+   */
+  private async checkTracker(tracker: Tracker, config: ExperimentConfig): Promise<void> {
+    if (tracker.check == null) return;
+    try {
+      await tracker.check();
+    } catch (error) {
+      const status = error instanceof MlflowError ? error.status : undefined;
+      const shown = redactUri(tracker.uri);
+      if (status === 401 || status === 403) throw new UserError(messages.trackingRefused(shown, status));
+      if (config.tracking.fallback === 'offline') return;
+      throw new UserError(messages.trackingUnreachable(shown, status != null ? `HTTP ${status}` : redactText((error as Error).message)));
+    }
   }
 
   /** `model.backbone` (a name, or a name with options) against the bound backbones. */
@@ -239,16 +294,33 @@ export class ExperimentRunner {
     return { target: { runId: record.runId, checkpoint, logged } };
   }
 
+  /**
+   * The experiment's data, read and checked: source and target splits at the model's input. A bad
+   * file or a label outside the source's classes is a UserError naming the field (exit 2); the CLI
+   * loads the data before it prints anything, so such an error is the only line.
+   */
+  loadData(prepared: PreparedRun): ExperimentData {
+    const { config } = prepared;
+    const sourceData = applyTask(this.datasets.load(config.source.dataset, 'source.dataset'), config.source, 'source');
+    const targetData = applyTask(this.datasets.load(config.target.dataset, 'target.dataset'), config.target, 'target');
+    // One label space, the source's: a target label beyond it cannot be predicted (often labels 1-10 for 0-9).
+    if (targetData.numClasses > sourceData.numClasses) {
+      throw new UserError(
+        `target.dataset: ${targetData.name} has label ${targetData.numClasses - 1}, outside the source's ${sourceData.numClasses} classes (0-${sourceData.numClasses - 1} in ${sourceData.name}); choose or map classes with target.classes / target.relabel`,
+      );
+    }
+    const source = normalizeDomain(makeSplits(sourceData, config.model.input), config.model.normalize);
+    const target = normalizeDomain(makeTargetSplits(targetData, config.model.input, config.target.labels, config.train.seed), config.model.normalize);
+    return { source, target };
+  }
+
   async run(prepared: PreparedRun, options: RunOptions): Promise<RunSummary> {
     const { config, tracker, backbone: backboneFactory } = prepared;
     const factory = prepared.adapter.factory;
     const { progress } = options;
 
-    progress.status(`loading ${domainName(config.source)} -> ${domainName(config.target)}`);
-    const sourceData = applyTask(this.datasets.load(config.source.dataset, 'source.dataset'), config.source, 'source');
-    const targetData = applyTask(this.datasets.load(config.target.dataset, 'target.dataset'), config.target, 'target');
-    const source = normalizeDomain(makeSplits(sourceData, config.model.input), config.model.normalize);
-    const target = normalizeDomain(makeTargetSplits(targetData, config.model.input, config.target.labels, config.train.seed), config.model.normalize);
+    if (options.data == null) progress.status(`loading ${domainName(config.source)} -> ${domainName(config.target)}`);
+    const { source, target } = options.data ?? this.loadData(prepared);
     const numClasses = Math.max(source.numClasses, target.numClasses);
     // Loading data can take seconds of synchronous work: let timers run (a sweep worker whose sweep
     // died exits here, before it opens a run).
@@ -257,8 +329,10 @@ export class ExperimentRunner {
     const pretrained = prepared.modelFrom != null;
     const { backbone, spec } = prepared.modelFrom != null
       ? await this.startFrom(prepared, numClasses)
-      : { backbone: backboneFactory.build({ input: config.model.input, numClasses, seed: config.train.seed }), spec: { name: backboneFactory.factory.name, ...backboneFactory.options } };
+      : { backbone: buildForInput(backboneFactory, config.model.input, numClasses, config.train.seed), spec: { name: backboneFactory.factory.name, ...backboneFactory.options } };
+    checkOutputShapes(backbone, backboneFactory.factory.name, config.model.input);
     const adapter: Adapter = prepared.adapter.create({ backbone, numClasses, targetLabels: config.target.labels, seed: config.train.seed, pretrained });
+    options.onReady?.();
 
     const experiment = experimentName(config);
     const commit = gitCommit();

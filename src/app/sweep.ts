@@ -29,7 +29,7 @@ import type { Tracker } from '../tracking/tracker.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { experimentName, trackingUri } from '../tracking/resolve.js';
 import type { ProgressReporter } from './progress.js';
-import { ExperimentRunner, TrainingFailure, type PreparedRun, type ResumeTarget, type RunSummary } from './run-experiment.js';
+import { ExperimentRunner, TrainingFailure, redactUri, type PreparedRun, type ResumeTarget, type RunSummary } from './run-experiment.js';
 import type { StopSignal } from './stop.js';
 import type { ValueRow } from '../report/aggregate.js';
 import { roleOf } from '../report/roles.js';
@@ -119,7 +119,7 @@ export async function openParent(sweep: PreparedSweep): Promise<{ parentRunId: s
     runName: `${first.name}-sweep`,
     tags: { 'dalab.sweep': 'parent', 'dalab.sweep_size': String(points.length), 'dalab.sweep_hash': sweep.sweepHash, 'mlflow.source.name': file },
   });
-  run.logParams({ ...flattenConfig({ sweep: raw['sweep'] ?? {} }), 'tracking.uri': trackingUri(first) });
+  run.logParams({ ...flattenConfig({ sweep: raw['sweep'] ?? {} }), 'tracking.uri': redactUri(trackingUri(first)) });
   await run.flush();
   return { parentRunId: run.runId, resumed: false };
 }

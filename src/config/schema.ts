@@ -47,8 +47,9 @@ export const adapterSchema = z
 
 export const trainSchema = z
   .object({
-    steps: positiveInt.default(1000),
-    batchSize: positiveInt.default(64),
+    /** At most 100 million (a larger value is a typo, not an experiment). */
+    steps: positiveInt.max(100_000_000).default(1000),
+    batchSize: positiveInt.max(65_536).default(64),
     optimizer: z.enum(['adam', 'sgd']).default('adam'),
     lr: z.number().positive().default(0.001),
     momentum: z.number().min(0).max(1).default(0.9),
@@ -93,6 +94,12 @@ export const trackingSchema = z
   .object({
     uri: z.string().optional(),
     experiment: z.string().min(1).optional(),
+    /**
+     * An MLflow server that does not answer at the start: `error` (default: exit 2 naming the URI,
+     * most often a typo) or `offline` (log to the offline store ./mlruns for `dalab sync`). A server
+     * lost in the middle of a run always fails over to the offline store.
+     */
+    fallback: z.enum(['error', 'offline']).optional(),
   })
   .strict();
 

@@ -168,7 +168,7 @@ export function decodeMat(bytes: Uint8Array, origin = 'MAT data'): Map<string, M
   const header = new TextDecoder('latin1').decode(bytes.subarray(0, 116));
   if (header.startsWith('MATLAB 7.3')) fail(origin, 'a MATLAB 7.3 (HDF5) file; save it with -v7 or -v6');
   const indicator = String.fromCharCode(bytes[126]!, bytes[127]!);
-  if (indicator !== 'IM' && indicator !== 'MI') fail(origin, `not a level-5 MAT-file (endian indicator '${indicator}')`);
+  if (indicator !== 'IM' && indicator !== 'MI') fail(origin, `not a level-5 MAT-file (endian indicator ${JSON.stringify(indicator)}, expected "IM" or "MI")`);
   const little = indicator === 'IM';
   const r = new Reader(bytes, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), little, origin);
   const out = new Map<string, MatVariable>();

@@ -5,7 +5,6 @@
  * bytes round((v + 1) / 2 * 255); a truncated or malformed file is rejected with the line.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { UserError, messages } from '../messages.js';
 import type { ImageSet } from './types.js';
@@ -40,7 +39,7 @@ export function readUspsFile(file: string): ImageSet {
     const raw = fs.readFileSync(file);
     text = (file.endsWith('.gz') ? zlib.gunzipSync(raw) : raw).toString('latin1');
   } catch (error) {
-    throw new UserError(messages.corruptUsps(path.basename(file), `cannot decompress (${(error as Error).message})`));
+    throw new UserError(messages.corruptUsps(file, `cannot decompress (${(error as Error).message})`));
   }
-  return decodeUsps(text, path.basename(file));
+  return decodeUsps(text, file);
 }

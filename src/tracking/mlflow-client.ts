@@ -56,6 +56,21 @@ export interface ClientOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** An http(s) URI without its user:password@, and the two (percent-decoded), if it had them. */
+export function splitCredentials(uri: string): { uri: string; username?: string; password?: string } {
+  const m = /^(https?:\/\/)([^@/]*)@(.*)$/.exec(uri);
+  if (m == null) return { uri };
+  const [user, ...rest] = m[2]!.split(':');
+  const decode = (v: string) => {
+    try {
+      return decodeURIComponent(v);
+    } catch {
+      return v;
+    }
+  };
+  return { uri: `${m[1]}${m[3]}`, username: decode(user!), ...(rest.length > 0 ? { password: decode(rest.join(':')) } : {}) };
+}
+
 export class MlflowClient {
   private readonly base: string;
   private readonly authorization?: string;
@@ -63,9 +78,12 @@ export class MlflowClient {
   private readonly backoffMs: number;
 
   constructor(trackingUri: string, options: ClientOptions = {}) {
-    this.base = trackingUri.replace(/\/+$/, '');
+    // user:password@ in the URI becomes Basic authentication; the URI kept (and shown in every message) has none.
+    const { uri, username, password } = splitCredentials(trackingUri);
+    this.base = uri.replace(/\/+$/, '');
     const env = options.env ?? process.env;
-    if (env['MLFLOW_TRACKING_TOKEN']) this.authorization = `Bearer ${env['MLFLOW_TRACKING_TOKEN']}`;
+    if (username != null) this.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
+    else if (env['MLFLOW_TRACKING_TOKEN']) this.authorization = `Bearer ${env['MLFLOW_TRACKING_TOKEN']}`;
     else if (env['MLFLOW_TRACKING_USERNAME'] != null) {
       this.authorization = `Basic ${Buffer.from(`${env['MLFLOW_TRACKING_USERNAME']}:${env['MLFLOW_TRACKING_PASSWORD'] ?? ''}`).toString('base64')}`;
     }

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MlflowClient, MlflowError, type MlflowKeyValue, type MlflowMetric } from './mlflow-client.js';
+import { MlflowClient, MlflowError, splitCredentials, type MlflowKeyValue, type MlflowMetric } from './mlflow-client.js';
 import type { RunInfo, RunRecord, RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
 import { checkKey, FileStoreTracker, listFiles } from './file-store.js';
 import { RESUME_DIR, RUN_FILES } from './run-files.js';
@@ -24,15 +24,26 @@ export const OFFLINE_STORE = 'file:./mlruns';
 
 export class MlflowServerTracker implements Tracker {
   readonly client: MlflowClient;
+  /** The server's URI without credentials (what messages, params and tags may show). */
+  readonly uri: string;
 
   constructor(
-    readonly uri: string,
+    private readonly fullUri: string,
     /** Where run artifacts are staged before upload. */
     private readonly stagingRoot = path.resolve('.dalab', 'runs'),
     private readonly offlineUri = OFFLINE_STORE,
     clientRetries?: number,
   ) {
-    this.client = new MlflowClient(uri, clientRetries != null ? { retries: clientRetries } : {});
+    this.uri = splitCredentials(fullUri).uri;
+    this.client = new MlflowClient(fullUri, clientRetries != null ? { retries: clientRetries } : {});
+  }
+
+  private checked: Promise<void> | null = null;
+
+  /** One request, retried once (a sweep's combinations share the answer). */
+  check(): Promise<void> {
+    this.checked ??= new MlflowClient(this.fullUri, { retries: 1 }).searchExperiments().then(() => undefined);
+    return this.checked;
   }
 
   async findRuns(experiment: string, tags: Record<string, string>): Promise<RunInfo[]> {

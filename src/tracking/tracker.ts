@@ -50,6 +50,8 @@ export interface RunRecord extends RunInfo {
 
 export interface Tracker {
   readonly uri: string;
+  /** Checks that the store answers (a server: one request); throws the store's error when not. */
+  check?(): Promise<void>;
   startRun(start: RunStart): Promise<TrackedRun>;
   /** Active runs of an experiment whose tags have all the given values (sweeps resume with this). */
   findRuns(experiment: string, tags: Record<string, string>): Promise<RunInfo[]>;

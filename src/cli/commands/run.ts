@@ -26,12 +26,20 @@ export function registerRun(cli: Cli): void {
         else printRunSummary(found.finished);
         return;
       }
+      // The data first: a bad file or label is then the only line printed (exit 2).
+      const started = Date.now();
+      const data = runner.loadData(prepared);
       const backend = await chooseBackend(cli.backendFlag());
       const progress = new StderrProgress();
-      progress.status(`dalab ${DALAB_VERSION}: backend ${backend}`);
+      const read = ((Date.now() - started) / 1000).toFixed(1);
+      // Printed once the model is built: a model that cannot take the input is then the only line.
+      const onReady = () => {
+        progress.status(`dalab ${DALAB_VERSION}: backend ${backend}`);
+        progress.status(`data ${data.source.name} -> ${data.target.name} (train ${data.source.train.count} / ${data.target.train.count} images, read in ${read} s)`);
+      };
       const stop = stopOnSignals((line) => progress.status(line));
       try {
-        const summary = await runner.run(prepared, { file, backend, progress, stop, ...(found != null ? { resume: found.target } : {}) });
+        const summary = await runner.run(prepared, { file, backend, progress, stop, data, onReady, ...(found != null ? { resume: found.target } : {}) });
         if (opts.json) printJson(summary);
         else printRunSummary(summary);
       } catch (error) {
