@@ -79,10 +79,50 @@ export function listFiles(dir: string, prefix = ''): string[] {
   });
 }
 
+let tmpCounter = 0;
+
+/**
+ * A param or tag file, written atomically: a reader (MLflow, another dalab process) sees the old
+ * value or the new, never a part. The temporary file lies in the run folder itself (`.tmp-*`), where
+ * MLflow lists nothing, not in params/ or tags/.
+ */
 function writeKeyFile(dir: string, key: string, content: string): void {
   const file = path.join(dir, ...checkKey(key).split('/'));
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, content);
+  const tmp = path.join(path.dirname(dir), `.tmp-${process.pid}-${tmpCounter++}`);
+  fs.writeFileSync(tmp, content);
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * Runs `fn` holding the store's lock (a folder created with mkdir, atomic across processes): two
+ * processes creating the same experiment at once would otherwise give it two ids. A lock older
+ * than 30 s is taken as left by a killed process.
+ */
+function withStoreLock<T>(root: string, fn: () => T): T {
+  const lock = path.join(root, '.dalab-lock');
+  fs.mkdirSync(root, { recursive: true });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      try {
+        if (Date.now() - fs.statSync(lock).mtimeMs > 30_000) fs.rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // released meanwhile
+      }
+      if (Date.now() > deadline) throw new Error(`the tracking store ${root} stays locked (${lock}); remove it if no dalab process runs`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -124,37 +164,51 @@ export class FileStoreTracker implements Tracker {
     });
   }
 
-  /** The id of the experiment called `name`, created when missing. */
+  /** The id of the experiment called `name`, created when missing (under the store's lock: one id per name). */
   experimentId(name: string): string {
-    this.ensureDefaultExperiment();
-    let maxId = 0;
+    const existing = this.findExperiment(name);
+    if (existing != null) return existing.id;
+    return withStoreLock(this.root, () => {
+      this.ensureDefaultExperiment();
+      const found = this.findExperiment(name);
+      if (found != null) return found.id;
+      // MLflow's own file store numbers experiments; keep doing so.
+      for (let id = this.maxExperimentId() + 1; ; id++) {
+        const dir = path.join(this.root, String(id));
+        try {
+          fs.mkdirSync(dir);
+        } catch {
+          continue;
+        }
+        const now = Date.now();
+        writeMeta(path.join(dir, 'meta.yaml'), {
+          artifact_location: pathToFileURL(dir).href,
+          creation_time: now,
+          experiment_id: String(id),
+          last_update_time: now,
+          lifecycle_stage: 'active',
+          name,
+        });
+        return String(id);
+      }
+    });
+  }
+
+  private findExperiment(name: string): { id: string } | null {
+    if (!fs.existsSync(this.root)) return null;
     for (const entry of fs.readdirSync(this.root, { withFileTypes: true })) {
       const meta = path.join(this.root, entry.name, 'meta.yaml');
       if (!entry.isDirectory() || !fs.existsSync(meta)) continue;
       const fields = readMeta(meta);
-      if (fields['name'] === name && fields['lifecycle_stage'] !== 'deleted') return entry.name;
-      if (/^\d+$/.test(entry.name)) maxId = Math.max(maxId, Number(entry.name));
+      if (fields['name'] === name && fields['lifecycle_stage'] !== 'deleted') return { id: entry.name };
     }
-    // MLflow's own file store numbers experiments; keep doing so (a race between two processes
-    // creating the same experiment is settled by mkdir failing for the second).
-    for (let id = maxId + 1; ; id++) {
-      const dir = path.join(this.root, String(id));
-      try {
-        fs.mkdirSync(dir);
-      } catch {
-        continue;
-      }
-      const now = Date.now();
-      writeMeta(path.join(dir, 'meta.yaml'), {
-        artifact_location: pathToFileURL(dir).href,
-        creation_time: now,
-        experiment_id: String(id),
-        last_update_time: now,
-        lifecycle_stage: 'active',
-        name,
-      });
-      return String(id);
-    }
+    return null;
+  }
+
+  private maxExperimentId(): number {
+    let max = 0;
+    for (const entry of fs.readdirSync(this.root, { withFileTypes: true })) if (entry.isDirectory() && /^\d+$/.test(entry.name)) max = Math.max(max, Number(entry.name));
+    return max;
   }
 
   /** The folder of each active run of the experiment (none when the experiment does not exist). */
