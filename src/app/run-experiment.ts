@@ -32,6 +32,7 @@ import { writeRunFigures } from '../report/run-figures.js';
 import { experimentName, trackingUri } from '../tracking/resolve.js';
 import { checkFileStoreWritable } from '../tracking/file-store.js';
 import { MlflowError } from '../tracking/mlflow-client.js';
+import { joinInside } from '../util/files.js';
 import { DALAB_VERSION } from '../version.js';
 import { loadPretrained, locateModel, withClasses, writeCheckpointMeta, type CheckpointMeta, type ModelLocation } from '../models/pretrained.js';
 import { WeightsService } from './weights.js';
@@ -378,7 +379,8 @@ export class ExperimentRunner {
     // A tracking URI may carry credentials (https://user:token@host): never log them.
     if (resolved.tracking.uri != null) resolved.tracking = { ...resolved.tracking, uri: redactUri(resolved.tracking.uri) };
     if (resume == null) run.logParams(flattenConfig(resolved));
-    if (options.file != null) fs.copyFileSync(options.file, path.join(run.artifactDir, path.basename(options.file)));
+    // The experiment file as written, except credentials in a URI (https://user:token@host).
+    if (options.file != null && resume == null) fs.writeFileSync(path.join(run.artifactDir, path.basename(options.file)), redactText(fs.readFileSync(options.file, 'utf8')));
     fs.writeFileSync(path.join(run.artifactDir, RUN_FILES.resolvedConfig), YAML.stringify(resolved));
 
     const summary: RunSummary = { runId: run.runId, experiment, adapter: factory.name, status: 'FINISHED', backend: options.backend, metrics: {}, outDir: run.artifactDir };
@@ -533,7 +535,11 @@ export class ExperimentRunner {
         const samples = { source: fixedSample(source.test, 8).x, target: fixedSample(target.test, 8).x };
         try {
           const files = await adapter.artifacts!(samples);
-          for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(run.artifactDir, name), bytes);
+          for (const [name, bytes] of Object.entries(files)) {
+            const file = joinInside(run.artifactDir, name, 'artifact');
+            fs.mkdirSync(path.dirname(file), { recursive: true });
+            fs.writeFileSync(file, bytes);
+          }
         } finally {
           tf.dispose([samples.source, samples.target]);
         }

@@ -7,6 +7,8 @@
  * ever sent as the Authorization header.
  */
 
+import { checkRelativePath } from '../util/files.js';
+
 export interface MlflowMetric {
   key: string;
   value: number;
@@ -234,7 +236,7 @@ export class MlflowClient {
     const prefix = 'mlflow-artifacts:';
     if (!artifactUri.startsWith(prefix)) throw new MlflowError(`artifact root ${artifactUri} is not served by the tracking server (start it with --serve-artifacts)`);
     const root = artifactUri.slice(prefix.length).replace(/^\/+/, '');
-    const path = [...root.split('/'), ...relativePath.split('/')].map(encodeURIComponent).join('/');
+    const path = [...root.split('/'), ...checkRelativePath(relativePath, 'artifact').split('/')].map(encodeURIComponent).join('/');
     await this.request('PUT', `/api/2.0/mlflow-artifacts/artifacts/${path}`, undefined, content);
   }
 
@@ -252,7 +254,7 @@ export class MlflowClient {
     const prefix = 'mlflow-artifacts:';
     if (!artifactUri.startsWith(prefix)) throw new MlflowError(`artifact root ${artifactUri} is not served by the tracking server (start it with --serve-artifacts)`);
     const root = artifactUri.slice(prefix.length).replace(/^\/+/, '');
-    const path = [...root.split('/'), ...relativePath.split('/')].map(encodeURIComponent).join('/');
+    const path = [...root.split('/'), ...checkRelativePath(relativePath, 'artifact').split('/')].map(encodeURIComponent).join('/');
     try {
       return await this.request<T>('GET', `/api/2.0/mlflow-artifacts/artifacts/${path}`, undefined, undefined, kind);
     } catch (error) {

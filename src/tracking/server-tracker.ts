@@ -17,6 +17,7 @@ import { MlflowClient, MlflowError, splitCredentials, type MlflowKeyValue, type 
 import type { RunInfo, RunRecord, RunStart, RunStatus, TrackedRun, Tracker } from './tracker.js';
 import { checkKey, FileStoreTracker, listFiles } from './file-store.js';
 import { RESUME_DIR, RUN_FILES } from './run-files.js';
+import { joinInside } from '../util/files.js';
 
 const FLUSH_INTERVAL_MS = 3000;
 /** Where runs go while the server is unreachable (README, "Tracking": the offline store ./mlruns). */
@@ -115,7 +116,8 @@ export class MlflowServerTracker implements Tracker {
     for (const file of files) {
       const bytes = await this.client.downloadArtifactBytes(artifactUri, file);
       if (bytes == null) return null;
-      const target = path.join(partial, ...file.split('/').slice(1));
+      // A path the server lists is checked before anything is written (no '..', no absolute path).
+      const target = joinInside(partial, file.split('/').slice(1).join('/'), 'checkpoint file');
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, bytes);
     }

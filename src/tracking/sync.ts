@@ -9,6 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decodeFileStoreKey, listFiles, readMeta } from './file-store.js';
+import { checkStaysInside } from '../util/files.js';
+import { UserError } from '../messages.js';
 import { MlflowClient, type MlflowMetric } from './mlflow-client.js';
 
 const STATUS_NAMES: Record<string, string> = { '1': 'RUNNING', '2': 'SCHEDULED', '3': 'FINISHED', '4': 'FAILED', '5': 'KILLED' };
@@ -102,10 +104,19 @@ export async function syncStore(root: string, client: MlflowClient, onRun?: (mes
     const tags: Record<string, string> = { ...run.tags, 'dalab.local_run_id': run.runId };
     const parent = tags['mlflow.parentRunId'];
     if (parent != null && serverIds.has(parent)) tags['mlflow.parentRunId'] = serverIds.get(parent)!;
+    // Before anything of this run reaches the server: no artifact may lead outside its folder.
+    const artifactDir = path.join(run.dir, 'artifacts');
+    const artifacts = listFiles(artifactDir);
+    for (const rel of artifacts) {
+      try {
+        checkStaysInside(artifactDir, rel, 'artifact');
+      } catch (error) {
+        throw new UserError(`sync: run ${run.runId}: ${(error as Error).message}; nothing of this run was delivered`);
+      }
+    }
     const info = await client.createRun(experimentId, run.runName, Object.entries(tags).map(([key, value]) => ({ key, value })), run.startTime);
     await client.logBatch(info.run_id, { params: Object.entries(run.params).map(([key, value]) => ({ key, value })), metrics: run.metrics });
-    const artifactDir = path.join(run.dir, 'artifacts');
-    for (const rel of listFiles(artifactDir)) await client.uploadArtifact(info.artifact_uri, rel, fs.readFileSync(path.join(artifactDir, rel)));
+    for (const rel of artifacts) await client.uploadArtifact(info.artifact_uri, rel, fs.readFileSync(path.join(artifactDir, rel)));
     await client.updateRun(info.run_id, run.status, run.endTime ?? undefined);
     const partial = run.tags['dalab.server_run_id'];
     if (partial != null) await client.deleteRun(partial).catch(() => undefined);

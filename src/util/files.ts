@@ -26,3 +26,30 @@ export function writeFileAtomic(file: string, bytes: string | NodeJS.ArrayBuffer
     fs.rmSync(partial, { force: true });
   }
 }
+
+/**
+ * `rel` checked as a path inside a folder: relative, '/'-separated, no '.' / '..' / empty segments,
+ * no backslash or NUL. Throws an Error naming `what` otherwise (an artifact name, a listed file).
+ */
+export function checkRelativePath(rel: string, what: string): string {
+  const segments = rel.split('/');
+  if (rel === '' || path.isAbsolute(rel) || /[\\\0]/.test(rel) || segments.some((s) => s === '' || s === '.' || s === '..')) {
+    throw new Error(`${what} '${rel}' would lie outside its folder (only relative paths without '..' are allowed)`);
+  }
+  return rel;
+}
+
+/** `root`/`rel` after checkRelativePath. */
+export function joinInside(root: string, rel: string, what: string): string {
+  return path.join(root, ...checkRelativePath(rel, what).split('/'));
+}
+
+/**
+ * Throws when `rel` under `root` is, or passes through, a symbolic link that leads outside `root`
+ * (a file handed over from elsewhere must not make dalab read or upload what lies beyond it).
+ */
+export function checkStaysInside(root: string, rel: string, what: string): void {
+  const realRoot = fs.realpathSync(root);
+  const real = fs.realpathSync(joinInside(root, rel, what));
+  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) throw new Error(`${what} '${rel}' is a symbolic link to ${real}, outside ${root}`);
+}
