@@ -23,7 +23,14 @@ export function readExperimentFile(file: string): RawConfig {
     parsed = YAML.parse(text, { prettyErrors: false });
   } catch (error) {
     const detail = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-    throw new UserError(messages.yamlSyntax(file, detail));
+    // The yaml package gives the error's character offsets (pos); line and column count from 1.
+    const offset = (error as { pos?: number[] }).pos?.[0];
+    let where = file;
+    if (offset != null) {
+      const before = text.slice(0, offset).split('\n');
+      where = `${file}:${before.length}:${before[before.length - 1]!.length + 1}`;
+    }
+    throw new UserError(messages.yamlSyntax(where, detail));
   }
   if (!isMapping(parsed)) throw new UserError(messages.notAMapping(file));
   return parsed;
