@@ -28,6 +28,8 @@ import { dannAdapter } from '../adapters/dann.js';
 import { distillAdapter } from '../adapters/distill.js';
 import { mccAdapter } from '../adapters/mcc.js';
 import { entminAdapter } from '../adapters/entmin.js';
+import { bnmAdapter } from '../adapters/bnm.js';
+import { adabnAdapter } from '../adapters/adabn.js';
 import { finetuneAdapter } from '../adapters/finetune.js';
 import { dsnAdapter } from '../adapters/dsn.js';
 import type { Validator } from './train/validators/validator.js';
@@ -70,6 +72,8 @@ export function createContainer(): Container {
   container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(dsnAdapter);
   container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(mccAdapter);
   container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(entminAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(bnmAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(adabnAdapter);
 
   // Datasets (source.dataset / target.dataset names).
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(mnist10kDataset);

@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import type { Batch } from '../data/batches.js';
 import type { Backbone } from '../models/backbones.js';
 import { crossEntropy } from '../losses/classification.js';
+import { entropyLoss } from '../losses/confusion.js';
 import { parseOptions } from '../config/load.js';
 import { UserError, messages } from '../messages.js';
 
@@ -119,6 +120,8 @@ export interface AdapterContext {
   seed: number;
   /** The backbone's weights come from `model.from` (no pre-training phase needed). */
   pretrained?: boolean;
+  /** `adapter.entropy`: the weight of an entropy-minimisation term on target predictions added to the strategy's adaptation phase (0: none). */
+  entropy?: number;
 }
 
 /**
@@ -172,8 +175,20 @@ export function defineAdapter<Options>(definition: AdapterDefinition<Options>): 
       for (const [old, renamed] of Object.entries(definition.renamed ?? {})) {
         if (old in raw) throw new UserError(messages.renamedKey(origin, `adapter.${old}`, `adapter.${renamed}`, definition.name));
       }
-      const { options, resolved } = parseOptions(definition.options, raw, origin, ['adapter'], `strategy '${definition.name}'`);
-      return { factory, options: resolved, create: (context) => definition.create(context, options) };
+      // `adapter.entropy` belongs to every strategy (except entmin, which is that term, and adabn, which trains nothing).
+      const { entropy: rawEntropy, ...own } = raw;
+      let entropy = 0;
+      if (rawEntropy !== undefined) {
+        if (definition.name === 'entmin' || definition.name === 'adabn') throw new UserError(messages.configField(origin, 'adapter.entropy', `not an option of strategy '${definition.name}'${definition.name === 'entmin' ? ' (its adapter.weight is that term)' : ' (it trains no weights)'}`));
+        if (typeof rawEntropy !== 'number' || !(rawEntropy >= 0) || !Number.isFinite(rawEntropy)) throw new UserError(messages.configField(origin, 'adapter.entropy', `expected a weight >= 0, received ${JSON.stringify(rawEntropy)}`));
+        entropy = rawEntropy;
+      }
+      const { options, resolved } = parseOptions(definition.options, own, origin, ['adapter'], `strategy '${definition.name}'`);
+      return {
+        factory,
+        options: entropy > 0 ? { ...resolved, entropy } : resolved,
+        create: (context) => definition.create(entropy > 0 ? { ...context, entropy } : context, options),
+      };
     },
   };
   return factory;
@@ -263,15 +278,22 @@ export abstract class ClassifierAdapter implements Adapter {
   }
 
   protected mainPhase(steps: number, name = 'adapt'): TrainingPhase {
+    // adapter.entropy: entropy minimisation on the target batch besides the strategy's own terms.
+    const entropy = this.context.entropy ?? 0;
+    const withEntropy = (terms: LossTerms, batch: TrainBatch): LossTerms => {
+      if (entropy <= 0) return terms;
+      if (batch.target == null) throw new Error(`${this.name}: adapter.entropy needs the target batch`);
+      return { ...terms, entropy: entropyLoss(this.logits(batch.target)) };
+    };
     return {
       name,
       steps,
-      needs: this.needs,
+      needs: entropy > 0 ? { ...this.needs, targetUnlabelled: true } : this.needs,
       evaluate: true,
       variableGroups: () => [{ variables: this.trainableVariables(), lrScale: 1 }],
       prepare: this.prepare == null ? undefined : (batch, progress) => this.prepare!(batch, progress),
-      loss: (batch, progress, monitor) => this.withAux((b) => this.loss(b, progress, monitor))(batch),
-      weights: (progress) => ({ ...this.auxWeights(), ...this.weights(progress) }),
+      loss: (batch, progress, monitor) => withEntropy(this.withAux((b) => this.loss(b, progress, monitor))(batch), batch),
+      weights: (progress) => ({ ...this.auxWeights(), ...this.weights(progress), ...(entropy > 0 ? { entropy } : {}) }),
       afterStep: this.afterStep == null ? undefined : () => this.afterStep!(),
     };
   }

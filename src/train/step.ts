@@ -256,6 +256,12 @@ export class Stepper {
     };
     try {
       const norms: Record<string, tf.Scalar> = {};
+      if (this.variables.length === 0) {
+        // A phase that trains nothing (AdaBN's statistics pass): its terms are logged, nothing is updated.
+        const total = tf.tidy(objective);
+        this.phase.afterStep?.();
+        return { total, terms: kept, monitors, gradNorms: norms };
+      }
       const { value: total, grads } = tf.variableGrads(objective, this.variables);
       if (gradNorms != null) {
         tf.tidy(() => {

@@ -7,7 +7,7 @@ import { coral } from '../../src/losses/coral.js';
 import { differenceLoss, scaleInvariantMse } from '../../src/losses/separation.js';
 import { distillationLoss } from '../../src/losses/distillation.js';
 import { reverseGradient } from '../../src/losses/gradient.js';
-import { entropyLoss, minimumClassConfusion } from '../../src/losses/confusion.js';
+import { batchNuclearNormLoss, entropyLoss, minimumClassConfusion } from '../../src/losses/confusion.js';
 import { ROOT, useBackend } from '../helpers.js';
 
 interface Fixture {
@@ -32,6 +32,7 @@ const implementations: Record<string, { fn: (f: Fixture) => LossFn; wrt: number[
   distillation: { fn: (f) => (s, t) => distillationLoss(s as tf.Tensor2D, t as tf.Tensor2D, f.temperature, f.threshold), wrt: [0] },
   mcc: { fn: (f) => (z) => minimumClassConfusion(z as tf.Tensor2D, f.temperature), wrt: [0] },
   entropy: { fn: () => (z) => entropyLoss(z as tf.Tensor2D), wrt: [0] },
+  bnm: { fn: () => (z) => batchNuclearNormLoss(z as tf.Tensor2D), wrt: [0] },
 };
 
 function flatten(value: unknown): number[] {
