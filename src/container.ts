@@ -39,6 +39,7 @@ import { entropyValidator } from './train/validators/entropy.js';
 import { imValidator } from './train/validators/im.js';
 import { sndValidator } from './train/validators/snd.js';
 import { oracleValidator } from './train/validators/oracle.js';
+import { devValidator } from './train/validators/dev.js';
 import type { DatasetProvider } from './data/dataset.js';
 import { DatasetRegistry } from './data/registry.js';
 import { mnist10kDataset } from './data/datasets/mnist-10k.js';
@@ -92,6 +93,7 @@ export function createContainer(): Container {
   container.bind<Validator>(TYPES.Validator).toConstantValue(entropyValidator);
   container.bind<Validator>(TYPES.Validator).toConstantValue(imValidator);
   container.bind<Validator>(TYPES.Validator).toConstantValue(sndValidator);
+  container.bind<Validator>(TYPES.Validator).toConstantValue(devValidator);
   container.bind<Validator>(TYPES.Validator).toConstantValue(oracleValidator);
 
   // Backbones.

@@ -13,8 +13,10 @@ import type { DomainSplits, TargetSplits } from '../data/splits.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { Adapter } from './adapter.js';
 import { evaluate, predictProbabilities, type Evaluation } from './evaluate.js';
-import { EMPTY_SELECTION, updateSelection, type SelectionState, type Validator } from './validators/validator.js';
+import { EMPTY_SELECTION, updateSelection, type SelectionState, type ValidationInputs, type Validator } from './validators/validator.js';
+import type { ImageSet } from '../data/types.js';
 import { subset } from '../data/types.js';
+import { sequentialBatches } from '../data/batches.js';
 import seedrandom from 'seedrandom';
 import { Stepper, type GradientBlocks } from './step.js';
 import { snapshot, restore } from '../models/checkpoint.js';
@@ -101,6 +103,32 @@ export function validatorPool(total: number, count: number): number[] {
   return order.slice(0, n).sort((a, b) => a - b);
 }
 
+/** Encoder features of both samples and each source image's cross-entropy (what `dev` reads). */
+async function validationFeatures(adapter: Adapter, source: ImageSet, target: ImageSet, numClasses: number): Promise<NonNullable<ValidationInputs['features']>> {
+  const features = async (set: ImageSet) => {
+    const parts: Float32Array[] = [];
+    let d = 0;
+    for (const batch of sequentialBatches(set, 256)) {
+      const f = adapter.features(batch.x);
+      d = f.shape[1];
+      parts.push((await f.data()) as Float32Array);
+      tf.dispose([f, batch.x]);
+    }
+    const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      all.set(p, offset);
+      offset += p.length;
+    }
+    return { all, d };
+  };
+  const s = await features(source);
+  const t = await features(target);
+  const probs = await predictProbabilities((x) => adapter.predict(x), source, numClasses);
+  const sourceLoss = Float32Array.from(source.labels, (y, i) => -Math.log(Math.max(probs[i * numClasses + y]!, 1e-12)));
+  return { source: s.all, sourceLoss, target: t.all, d: s.d };
+}
+
 export function defaultEvalEvery(steps: number): number {
   return Math.max(1, Math.round(steps / 5));
 }
@@ -175,6 +203,9 @@ export async function runLoop(config: ExperimentConfig, adapter: Adapter, source
   // Unlabelled target images the validators score (a fixed seeded sample of the training pool).
   const pool = validatorPool(target.train.count, 1000);
   const unlabelled = subset(target.train, pool);
+  // Validators that read features (dev): a fixed sample of source validation images too.
+  const wantsFeatures = options.validators.some((v) => v.needsFeatures === true && (v.logged || v === selector));
+  const sourceSample = subset(source.val, validatorPool(source.val.count, 1000));
 
   const evaluateAll = async (step: number) => {
     const predict = (x: tf.Tensor4D) => adapter.predict(x);
@@ -191,7 +222,8 @@ export async function runLoop(config: ExperimentConfig, adapter: Adapter, source
       target_test_acc: targetTest.accuracy,
       target_test_ece: targetTest.ece,
     };
-    const inputs = { step, targetPool, sourceVal, targetVal };
+    const inputs: ValidationInputs = { step, targetPool, sourceVal, targetVal };
+    if (wantsFeatures) inputs.features = await validationFeatures(adapter, sourceSample, unlabelled, numClasses);
     for (const v of options.validators) if (v.logged) metrics[`select/${v.name}`] = v.score(inputs);
     targetTest.perClass.forEach((acc, k) => (metrics[`target_test_acc/class_${k}`] = acc));
     observer.onEvaluation?.(step, metrics);

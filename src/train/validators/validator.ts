@@ -13,6 +13,15 @@ export interface ValidationInputs {
   sourceVal: Evaluation;
   /** Labelled target validation split: only validators with `readsTargetLabels` may use it. */
   targetVal: Evaluation;
+  /** Encoder features and per-image losses, computed only when a validator declares `needsFeatures`. */
+  features?: {
+    /** A fixed sample of the source validation split, [ns, d], with each image's cross-entropy. */
+    source: Float32Array;
+    sourceLoss: Float32Array;
+    /** The unlabelled target sample of `targetPool`, [nt, d]. */
+    target: Float32Array;
+    d: number;
+  };
 }
 
 export interface Validator {
@@ -22,6 +31,8 @@ export interface Validator {
   readonly readsTargetLabels: boolean;
   /** Logged as `select/<name>` at every evaluation (false where the score is logged already: the step, target_val_acc). */
   readonly logged: boolean;
+  /** The score reads `features` (the loop computes them only then). */
+  readonly needsFeatures?: boolean;
   score(inputs: ValidationInputs): number;
 }
 
