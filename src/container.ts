@@ -30,6 +30,7 @@ import { mccAdapter } from '../adapters/mcc.js';
 import { entminAdapter } from '../adapters/entmin.js';
 import { bnmAdapter } from '../adapters/bnm.js';
 import { adabnAdapter } from '../adapters/adabn.js';
+import { selftrainAdapter } from '../adapters/selftrain.js';
 import { finetuneAdapter } from '../adapters/finetune.js';
 import { dsnAdapter } from '../adapters/dsn.js';
 import type { Validator } from './train/validators/validator.js';
@@ -75,6 +76,7 @@ export function createContainer(): Container {
   container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(entminAdapter);
   container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(bnmAdapter);
   container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(adabnAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(selftrainAdapter);
 
   // Datasets (source.dataset / target.dataset names).
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(mnist10kDataset);

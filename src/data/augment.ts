@@ -24,3 +24,47 @@ export function augment(x: tf.Tensor4D, seed: number, shift = 2, noise = 0.05): 
     return tf.minimum(tf.maximum(noisy, tf.min(x)), tf.max(x)) as tf.Tensor4D;
   });
 }
+
+/**
+ * FixMatch's strong augmentation (Sohn et al. 2020), on the device, deterministic for a seed: a
+ * rotation of up to `degrees` and a translation of up to `shift` pixels (one affine map per image,
+ * nearest-neighbour sampling, 0 outside), a contrast jitter of +-50% around the image's mean and a
+ * brightness shift of up to 20% of the batch's value range, then cutout: a square of half the side
+ * (a quarter of the image) at a random centre, filled with the image's mean.
+ * x: [B, H, W, C] -> same shape, clipped to the batch's own value range.
+ */
+export function strongAugment(x: tf.Tensor4D, seed: number, degrees = 15, shift = 4): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [batch, height, width, channels] = x.shape;
+    const cy = (height - 1) / 2;
+    const cx = (width - 1) / 2;
+    const angle = tf.mul(tf.randomUniform([batch, 1, 1], -degrees, degrees, 'float32', seed + 1), Math.PI / 180);
+    const ty = tf.randomUniform([batch, 1, 1], -shift, shift, 'float32', seed + 2);
+    const tx = tf.randomUniform([batch, 1, 1], -shift, shift, 'float32', seed + 3);
+    // Output pixel (i, j) reads input (cy + cos a (i - cy - ty) - sin a (j - cx - tx), cx + sin a (i - cy - ty) + cos a (j - cx - tx)).
+    const i = tf.reshape(tf.range(0, height, 1, 'float32'), [1, height, 1]);
+    const j = tf.reshape(tf.range(0, width, 1, 'float32'), [1, 1, width]);
+    const di = tf.sub(tf.sub(i, cy), ty);
+    const dj = tf.sub(tf.sub(j, cx), tx);
+    const cos = tf.cos(angle);
+    const sin = tf.sin(angle);
+    const si = tf.round(tf.add(cy, tf.sub(tf.mul(cos, di), tf.mul(sin, dj))));
+    const sj = tf.round(tf.add(cx, tf.add(tf.mul(sin, di), tf.mul(cos, dj))));
+    const inside = tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(si, 0), tf.lessEqual(si, height - 1)), tf.logicalAnd(tf.greaterEqual(sj, 0), tf.lessEqual(sj, width - 1)));
+    const b = tf.mul(tf.reshape(tf.range(0, batch, 1, 'float32'), [batch, 1, 1]), tf.onesLike(si));
+    const indices = tf.cast(tf.stack([b, tf.clipByValue(si, 0, height - 1), tf.clipByValue(sj, 0, width - 1)], 3), 'int32');
+    const moved = tf.mul(tf.gatherND(x, indices), tf.expandDims(tf.cast(inside, 'float32'), 3)) as tf.Tensor4D;
+    const mean = tf.mean(x, [1, 2, 3], true);
+    const range = tf.sub(tf.max(x), tf.min(x));
+    const contrast = tf.randomUniform([batch, 1, 1, 1], 0.5, 1.5, 'float32', seed + 4);
+    const brightness = tf.mul(tf.randomUniform([batch, 1, 1, 1], -0.2, 0.2, 'float32', seed + 5), range);
+    const jittered = tf.add(tf.add(tf.mul(tf.sub(moved, mean), contrast), mean), brightness);
+    // Cutout: |i - ci| < H/4 and |j - cj| < W/4 around a random centre.
+    const ci = tf.randomUniform([batch, 1, 1], 0, height, 'float32', seed + 6);
+    const cj = tf.randomUniform([batch, 1, 1], 0, width, 'float32', seed + 7);
+    const cut = tf.logicalAnd(tf.less(tf.abs(tf.sub(i, ci)), height / 4), tf.less(tf.abs(tf.sub(j, cj)), width / 4));
+    const mask = tf.tile(tf.expandDims(tf.cast(cut, 'float32'), 3), [1, 1, 1, channels]);
+    const out = tf.add(tf.mul(jittered, tf.sub(1, mask)), tf.mul(mean, mask));
+    return tf.minimum(tf.maximum(out, tf.min(x)), tf.max(x)) as tf.Tensor4D;
+  });
+}
