@@ -86,7 +86,7 @@ const cases: { title: string; args: () => string[]; expect: RegExp }[] = [
   { title: 'renamed dann option', args: () => ['run', quickstart, '--set', 'adapter={name: dann, gamma: 5}'], expect: /quickstart\.yaml: adapter\.gamma: renamed to adapter\.grlSpeed for strategy 'dann'/ },
   { title: 'renamed dsn option', args: () => ['run', quickstart, '--set', 'adapter={name: dsn, gamma: 0.1}'], expect: /adapter\.gamma: renamed to adapter\.similarityWeight for strategy 'dsn'/ },
   { title: 'renamed distill option', args: () => ['run', quickstart, '--set', 'adapter.rampUp=0.2'], expect: /adapter\.rampUp: renamed to adapter\.rampUpFraction for strategy 'distill'/ },
-  { title: 'unknown validator', args: () => ['run', quickstart, '--set', 'select.by=accuracy'], expect: /select\.by: unknown validator 'accuracy' \(allowed: last, source-val, entropy, im, snd, oracle\)/ },
+  { title: 'unknown validator', args: () => ['run', quickstart, '--set', 'select.by=accuracy'], expect: /select\.by: unknown validator 'accuracy' \(allowed: last, source-val, entropy, im, snd, dev, oracle\)/ },
   { title: 'domain name with a path', args: () => ['run', quickstart, '--set', 'target.name=data/scans'], expect: /quickstart\.yaml: target\.name: a short name: 1-60 characters, no slash and no "->"$/ },
   { title: 'unknown backbone', args: () => ['run', quickstart, '--set', 'model.backbone=vgg99'], expect: /model\.backbone: unknown backbone 'vgg99' \(allowed: digitnet, resnet, lenet, alexnet, vgg, densenet, inception, mobilenet\)/ },
   { title: 'backbone option', args: () => ['run', quickstart, '--set', 'model.backbone={name: resnet, depth: 21}'], expect: /quickstart\.yaml: model\.backbone\.depth: basic blocks need depth 6n\+2 .*got 21 for backbone 'resnet'$/ },
