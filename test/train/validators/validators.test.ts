@@ -70,7 +70,7 @@ for (const by of ['entropy', 'im', 'snd'] as const) {
 
 test('validators are objects: only the oracle reads target labels; every bound name is unique', (t) => {
   const names = validators.map((v) => v.name);
-  t.deepEqual([...names].sort(), ['entropy', 'im', 'last', 'oracle', 'snd', 'source-val']);
+  t.deepEqual([...names].sort(), ['dev', 'entropy', 'im', 'last', 'oracle', 'snd', 'source-val']);
   t.deepEqual(validators.filter((v) => v.readsTargetLabels).map((v) => v.name), ['oracle']);
   const evaluation = (accuracy: number) => ({ accuracy, perClass: [], ece: 0, count: 1, confusion: [] });
   const inputs = { step: 30, targetPool: { probs: [0.5, 0.5], n: 1, k: 2 }, sourceVal: evaluation(0.8), targetVal: evaluation(0.6) };
