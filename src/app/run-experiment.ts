@@ -31,7 +31,7 @@ import { checkpointDir, RUN_FILES, writeRunJson, type GradientNormsFile } from '
 import { writeRunFigures } from '../report/run-figures.js';
 import { experimentName, trackingUri } from '../tracking/resolve.js';
 import { checkFileStoreWritable } from '../tracking/file-store.js';
-import { MlflowError } from '../tracking/mlflow-client.js';
+import { MlflowError, splitCredentials } from '../tracking/mlflow-client.js';
 import { joinInside } from '../util/files.js';
 import { DALAB_VERSION } from '../version.js';
 import { loadPretrained, locateModel, withClasses, writeCheckpointMeta, type CheckpointMeta, type ModelLocation } from '../models/pretrained.js';
@@ -129,7 +129,7 @@ export class TrainingFailure extends Error {
 
 /** The URI without user:password@ (credentials belong in MLFLOW_TRACKING_* variables, not in logs). */
 export function redactUri(uri: string): string {
-  return uri.replace(/^(https?:\/\/)[^@/]*@/, '$1');
+  return splitCredentials(uri).uri;
 }
 
 /** A message with every URI's user:password@ removed. */
