@@ -14,10 +14,10 @@
  */
 import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
-import { ClassifierAdapter, defineAdapter, variablesOf, type AdapterContext, type ArtifactSamples, type LossTerms, type Monitor, type TrainBatch } from '../src/train/adapter.js';
+import { ClassifierAdapter, defineAdapter, type AdapterContext, type ArtifactSamples, type LossTerms, type Monitor, type TrainBatch } from '../src/train/adapter.js';
 import { crossEntropy } from '../src/losses/classification.js';
 import { differenceLoss, scaleInvariantMse } from '../src/losses/separation.js';
-import { buildDiscriminator, domainAdversarialLoss, sigmoidRamp } from '../src/losses/domain.js';
+import { DomainDiscriminator, grlCoefficient } from '../src/train/adversarial.js';
 import { mmd } from '../src/losses/mmd.js';
 import { encodePng, imageGrid } from '../src/util/png.js';
 import { UserError, messages } from '../src/messages.js';
@@ -52,7 +52,7 @@ class Dsn extends ClassifierAdapter {
   private readonly privateSource: tf.LayersModel;
   private readonly privateTarget: tf.LayersModel;
   private readonly decoder: tf.LayersModel;
-  private readonly discriminator: tf.LayersModel;
+  private readonly discriminator: DomainDiscriminator;
 
   constructor(context: AdapterContext, private readonly options: Options) {
     super(context);
@@ -60,16 +60,13 @@ class Dsn extends ClassifierAdapter {
     if (input[0] % 4 !== 0 || input[1] % 4 !== 0) throw new UserError(messages.dsnInputShape(input));
     const featureSize = context.backbone.encoder.outputs[0]!.shape[1] as number;
     const privates = [context.backbone.rebuild(1), context.backbone.rebuild(2)];
-    this.privateSource = privates[0]!.encoder;
-    this.privateTarget = privates[1]!.encoder;
+    this.privateSource = this.module('private_source', privates[0]!.encoder);
+    this.privateTarget = this.module('private_target', privates[1]!.encoder);
     for (const p of privates) p.classifier.dispose();
-    this.decoder = buildDecoder(featureSize, input, context.seed * 17 + 3);
-    this.discriminator = buildDiscriminator(featureSize, 100, context.seed * 31 + 11, 'dsn_discriminator');
-  }
-
-  override trainableVariables(): tf.Variable[] {
-    const extra = [this.privateSource, this.privateTarget, this.decoder, ...(this.options.similarity === 'dann' ? [this.discriminator] : [])];
-    return [...super.trainableVariables(), ...extra.flatMap(variablesOf)];
+    this.decoder = this.module('decoder', buildDecoder(featureSize, input, context.seed * 17 + 3));
+    this.discriminator = new DomainDiscriminator({ inputSize: featureSize, hidden: 100, seed: context.seed * 31 + 11, name: 'dsn_discriminator' });
+    // Checkpointed either way; trained only when it is the similarity term.
+    this.module('discriminator', this.discriminator.model, options.similarity === 'dann');
   }
 
   loss(batch: TrainBatch, progress: number, monitor: Monitor): LossTerms {
@@ -85,7 +82,7 @@ class Dsn extends ClassifierAdapter {
     const reconstruction = tf.add(scaleInvariantMse(xs, reconS), scaleInvariantMse(xt, reconT)) as tf.Scalar;
     let similarity: tf.Scalar;
     if (this.options.similarity === 'dann') {
-      const domain = domainAdversarialLoss(this.discriminator, sharedS, sharedT, sigmoidRamp(progress));
+      const domain = this.discriminator.adversarial(sharedS, sharedT, grlCoefficient(progress, { grlSpeed: 10 }));
       monitor('domain_acc', domain.accuracy);
       similarity = domain.loss;
     } else {
@@ -120,15 +117,6 @@ class Dsn extends ClassifierAdapter {
     rows.dispose();
     const grid = imageGrid(bytes, n, h, w, c as 1 | 3, n / 4, 3);
     return { 'dsn_reconstructions.png': encodePng(grid.pixels, grid.width, grid.height, c as 1 | 3) };
-  }
-
-  override checkpointModels(): Record<string, tf.LayersModel> {
-    return { ...super.checkpointModels(), private_source: this.privateSource, private_target: this.privateTarget, decoder: this.decoder, discriminator: this.discriminator };
-  }
-
-  override dispose(): void {
-    super.dispose();
-    for (const m of [this.privateSource, this.privateTarget, this.decoder, this.discriminator]) m.dispose();
   }
 }
 

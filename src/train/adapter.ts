@@ -48,10 +48,66 @@ export type LossTerms = Record<string, tf.Scalar>;
 /** Records a scalar that is watched, not minimised (e.g. `domain_acc`); logged under its name. */
 export type Monitor = (name: string, value: tf.Scalar) => void;
 
-/** A group of variables trained with the phase's learning rate times `lrScale`. */
+/**
+ * A group of variables trained with the phase's learning rate times `lrScale`. Groups with the same
+ * `key` share one optimiser (its moments), also across the sub-steps of a phase (MCD's classifiers
+ * are updated in two sub-steps with one Adam state, as in the paper's code); without a key each
+ * group of each sub-step has its own.
+ */
 export interface VariableGroup {
   variables: tf.Variable[];
   lrScale: number;
+  key?: string;
+}
+
+/** One gradient update: the variables it changes, its named loss terms and their weights. */
+export interface Update {
+  /** Variables the optimiser updates, with per-group learning-rate scales. */
+  variableGroups(): VariableGroup[];
+  /** Named scalar terms for one update; called inside the loop's gradient scope. */
+  loss(batch: TrainBatch, progress: number, monitor: Monitor): LossTerms;
+  /** The weight of each term at this point of the phase (terms absent here weigh 1; a negative weight maximises). */
+  weights(progress: number): Record<string, number>;
+}
+
+/**
+ * A named part of a step that alternates updates (MCD: A. everything on source, B. the classifiers
+ * maximise their discrepancy, C. the encoder minimises it `numK` times). All sub-steps of a step see
+ * the same batches; each is one gradient update of its own variable groups (`repeat` times). Their
+ * terms are logged as `loss/<sub-step>/<term>` (the mean over repetitions), still read from the
+ * device only every `logEvery` steps.
+ */
+export interface SubStep extends Update {
+  readonly name: string;
+  /** Updates of this sub-step per step (default 1). */
+  readonly repeat?: number;
+}
+
+interface PhaseBase {
+  readonly name: string;
+  readonly steps: number;
+  readonly needs: AdapterNeeds;
+  readonly evaluate: boolean;
+  /**
+   * Tensors of this step that need no gradient (a teacher's predictions, augmented views), computed
+   * before the gradient scope opens, so the tape records none of their operations and keeps none of
+   * their intermediate activations. loss() finds them in `batch.prepared`; the loop disposes them.
+   */
+  prepare?(batch: TrainBatch, progress: number): Record<string, tf.Tensor>;
+  /** Before the phase's first step (swap heads, freeze layers, copy a teacher). */
+  begin?(): void;
+  /** After each optimiser step (e.g. the EMA teacher update); after the last sub-step in a sub-stepped phase. */
+  afterStep?(): void;
+}
+
+/** A phase whose step is one update of all its variables. */
+export interface SingleUpdatePhase extends PhaseBase, Update {
+  readonly subSteps?: undefined;
+}
+
+/** A phase whose step is a sequence of updates (SubStep). */
+export interface SubStepPhase extends PhaseBase {
+  readonly subSteps: readonly SubStep[];
 }
 
 /**
@@ -59,27 +115,13 @@ export interface VariableGroup {
  * adapt). The loop runs a strategy's phases in order; evaluation and model selection happen in
  * phases with `evaluate: true`.
  */
-export interface TrainingPhase {
-  readonly name: string;
-  readonly steps: number;
-  readonly needs: AdapterNeeds;
-  readonly evaluate: boolean;
-  /** Variables the optimiser updates, with per-group learning-rate scales. */
-  variableGroups(): VariableGroup[];
-  /**
-   * Tensors of this step that need no gradient (a teacher's predictions, augmented views), computed
-   * before the gradient scope opens, so the tape records none of their operations and keeps none of
-   * their intermediate activations. loss() finds them in `batch.prepared`; the loop disposes them.
-   */
-  prepare?(batch: TrainBatch, progress: number): Record<string, tf.Tensor>;
-  /** Named scalar terms for one step; called inside the loop's gradient scope. */
-  loss(batch: TrainBatch, progress: number, monitor: Monitor): LossTerms;
-  /** The weight of each term at this point of the phase (terms absent here weigh 1). */
-  weights(progress: number): Record<string, number>;
-  /** Before the phase's first step (swap heads, freeze layers, copy a teacher). */
-  begin?(): void;
-  /** After each optimiser step (e.g. the EMA teacher update). */
-  afterStep?(): void;
+export type TrainingPhase = SingleUpdatePhase | SubStepPhase;
+
+/** A phase's updates in order: its sub-steps, or the phase itself as one unnamed update. */
+export function updatesOf(phase: TrainingPhase): readonly SubStep[] {
+  if (phase.subSteps != null) return phase.subSteps;
+  const single = phase;
+  return [{ name: '', variableGroups: () => single.variableGroups(), loss: (b, p, m) => single.loss(b, p, m), weights: (p) => single.weights(p) }];
 }
 
 export interface ArtifactSamples {
@@ -207,6 +249,9 @@ export abstract class ClassifierAdapter implements Adapter {
   protected readonly encoder: tf.LayersModel;
   protected classifier: tf.LayersModel;
 
+  /** The strategy's own modules (discriminators, second classifiers, decoders), by checkpoint name. */
+  private readonly modules = new Map<string, { model: tf.LayersModel; trainable: boolean }>();
+
   /** Auxiliary logits of the images the training encoder saw in this step (GoogLeNet's heads). */
   private readonly auxLogits = new Map<tf.Tensor, tf.Tensor2D[]>();
 
@@ -215,8 +260,25 @@ export abstract class ClassifierAdapter implements Adapter {
     this.classifier = context.backbone.classifier;
   }
 
+  /**
+   * Declares one of the strategy's own modules, once: it is checkpointed under `name` (and restored
+   * on resume), disposed with the strategy, and, when `trainable`, its variables join
+   * trainableVariables() in declaration order.
+   */
+  protected module<M extends tf.LayersModel>(name: string, model: M, trainable = true): M {
+    if (name === 'encoder' || name === 'classifier' || this.modules.has(name)) throw new Error(`${this.name}: module '${name}' declared twice`);
+    this.modules.set(name, { model, trainable });
+    return model;
+  }
+
+  /** The encoder's, the classifier's, the auxiliary heads' and every trainable module's variables. */
   trainableVariables(): tf.Variable[] {
-    return [...variablesOf(this.encoder), ...variablesOf(this.classifier), ...this.auxVariables()];
+    return [...variablesOf(this.encoder), ...variablesOf(this.classifier), ...this.auxVariables(), ...this.moduleVariables()];
+  }
+
+  /** The trainable modules' variables, in declaration order. */
+  protected moduleVariables(): tf.Variable[] {
+    return [...this.modules.values()].filter((m) => m.trainable).flatMap((m) => variablesOf(m.model));
   }
 
   /** The auxiliary heads' own variables (the encoder's are shared with them). */
@@ -277,7 +339,7 @@ export abstract class ClassifierAdapter implements Adapter {
     return [this.mainPhase(steps)];
   }
 
-  protected mainPhase(steps: number, name = 'adapt'): TrainingPhase {
+  protected mainPhase(steps: number, name = 'adapt'): SingleUpdatePhase {
     // adapter.entropy: entropy minimisation on the target batch besides the strategy's own terms.
     const entropy = this.context.entropy ?? 0;
     const withEntropy = (terms: LossTerms, batch: TrainBatch): LossTerms => {
@@ -299,7 +361,7 @@ export abstract class ClassifierAdapter implements Adapter {
   }
 
   /** A plain source-classification phase (pre-training a teacher or a checkpoint to fine-tune). */
-  protected sourcePhase(steps: number): TrainingPhase {
+  protected sourcePhase(steps: number): SingleUpdatePhase {
     return {
       name: 'pretrain',
       steps,
@@ -345,11 +407,13 @@ export abstract class ClassifierAdapter implements Adapter {
   }
 
   checkpointModels(): Record<string, tf.LayersModel> {
-    return { encoder: this.encoder, classifier: this.classifier };
+    const own = Object.fromEntries([...this.modules].map(([name, m]) => [name, m.model]));
+    return { encoder: this.encoder, classifier: this.classifier, ...own };
   }
 
   dispose(): void {
     this.encoder.dispose();
     this.classifier.dispose();
+    for (const m of this.modules.values()) m.model.dispose();
   }
 }

@@ -8,7 +8,7 @@ import { BatchStream, type Batch, type StreamState } from '../data/batches.js';
 import { augment } from '../data/augment.js';
 import type { ImageSet } from '../data/types.js';
 import type { TrainConfig } from '../config/schema.js';
-import type { Monitor, TrainBatch, TrainingPhase } from './adapter.js';
+import { updatesOf, type Monitor, type TrainBatch, type TrainingPhase, type Update } from './adapter.js';
 import { learningRate } from './schedule.js';
 import { FlatAdam, savedArray, savedVariable, type OptimizerState, type SavedArrays, type StepOptimizer } from './flat-adam.js';
 
@@ -169,8 +169,10 @@ export class Stepper {
   private readonly source?: BatchStream;
   private readonly target?: BatchStream;
   private readonly targetLabelled?: BatchStream;
-  private readonly groups: { variables: tf.Variable[]; lrScale: number; optimizer: StepOptimizer }[];
-  private readonly variables: tf.Variable[];
+  /** One optimiser per variable group (groups with the same key share one), in order of first use. */
+  private readonly groups: { key: string; variables: tf.Variable[]; lrScale: number; optimizer: StepOptimizer }[];
+  /** The phase's updates (its sub-steps, or itself), each with the groups it updates. */
+  private readonly updates: { name: string; repeat: number; update: Update; groups: Stepper['groups']; variables: tf.Variable[] }[];
   private currentLr = NaN;
   /** Images consumed per step (source + target, labelled or not), for throughput figures. */
   readonly imagesPerStep: number;
@@ -191,12 +193,29 @@ export class Stepper {
     else if ((use === 'optional' || use === 'required') && sets.targetLabelled.count > 0) labelled = sets.targetLabelled;
     if (labelled != null) this.targetLabelled = new BatchStream(labelled, batchSize, numClasses, `${streamSeed}/target-labelled`, train.invert);
     this.imagesPerStep = batchSize * [this.source, this.target, this.targetLabelled].filter((s) => s != null).length;
-    this.groups = phase
-      .variableGroups()
-      .filter((g) => g.variables.length > 0 && g.lrScale > 0)
-      .map((g) => ({ ...g, optimizer: makeOptimizer(train) }));
-    this.variables = this.groups.flatMap((g) => g.variables);
-    this.kernels = new Set(this.variables.filter(isKernel).map((v) => v.name));
+    this.groups = [];
+    const byKey = new Map<string, Stepper['groups'][number]>();
+    this.updates = updatesOf(phase).map((update, u) => {
+      const groups = update
+        .variableGroups()
+        .filter((g) => g.variables.length > 0 && g.lrScale > 0)
+        .map((g, i) => {
+          const key = g.key ?? `${u}/${i}`;
+          const known = byKey.get(key);
+          if (known != null) {
+            if (known.variables.length !== g.variables.length || known.variables.some((v, j) => v !== g.variables[j]) || known.lrScale !== g.lrScale) {
+              throw new Error(`${phase.name}: variable group '${key}' differs between sub-steps`);
+            }
+            return known;
+          }
+          const group = { key, variables: g.variables, lrScale: g.lrScale, optimizer: makeOptimizer(train) };
+          byKey.set(key, group);
+          this.groups.push(group);
+          return group;
+        });
+      return { name: update.name, repeat: update.repeat ?? 1, update, groups, variables: groups.flatMap((g) => g.variables) };
+    });
+    this.kernels = new Set(this.groups.flatMap((g) => g.variables).filter(isKernel).map((v) => v.name));
   }
 
   private readonly kernels: Set<string>;
@@ -236,54 +255,63 @@ export class Stepper {
     const phase = this.phase;
     if (phase.prepare != null) batch.prepared = tf.tidy(() => phase.prepare!(batch, progress));
 
-    const termWeights = this.phase.weights(progress);
-    let kept: Record<string, tf.Scalar> = {};
     const monitors: Record<string, tf.Scalar> = {};
-    const monitor: Monitor = (name, value) => {
-      monitors[name] = tf.keep(value);
-    };
-    const objective = () => {
-      const terms = this.phase.loss(batch, progress, monitor);
-      let sum: tf.Scalar | null = null;
-      for (const [name, value] of Object.entries(terms)) {
-        const weight = termWeights[name] ?? 1;
-        const weighted = weight === 1 ? value : tf.mul(value, weight);
-        sum = sum == null ? (weighted as tf.Scalar) : tf.add(sum, weighted);
-      }
-      if (sum == null) throw new Error(`${this.phase.name}: loss() returned no terms`);
-      kept = Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, tf.keep(v)]));
-      return sum;
-    };
+    const norms: Record<string, tf.Scalar> = {};
+    // Sub-steps log `<name>/<term>`, the mean over their repetitions; the total sums their objectives.
+    const sums: Record<string, tf.Scalar> = {};
+    const totals: tf.Scalar[] = [];
     try {
-      const norms: Record<string, tf.Scalar> = {};
-      if (this.variables.length === 0) {
-        // A phase that trains nothing (AdaBN's statistics pass): its terms are logged, nothing is updated.
-        const total = tf.tidy(objective);
-        this.phase.afterStep?.();
-        return { total, terms: kept, monitors, gradNorms: norms };
-      }
-      const { value: total, grads } = tf.variableGrads(objective, this.variables);
-      if (gradNorms != null) {
-        tf.tidy(() => {
-          for (const block of gradNorms) {
-            const gs = block.variables.map((name) => grads[name]).filter((g): g is tf.Tensor => g != null);
-            if (gs.length > 0) norms[block.name] = tf.keep(tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+      for (const { name, repeat, update, groups, variables } of this.updates) {
+        const prefix = name === '' ? '' : `${name}/`;
+        const termWeights = update.weights(progress);
+        const monitor: Monitor = (key, value) => {
+          const k = `${prefix}${key}`;
+          monitors[k]?.dispose();
+          monitors[k] = tf.keep(value);
+        };
+        let subTotal: tf.Scalar | null = null;
+        for (let r = 0; r < repeat; r++) {
+          let kept: Record<string, tf.Scalar> = {};
+          const objective = () => {
+            const terms = update.loss(batch, progress, monitor);
+            let sum: tf.Scalar | null = null;
+            for (const [term, value] of Object.entries(terms)) {
+              const weight = termWeights[term] ?? 1;
+              const weighted = weight === 1 ? value : tf.mul(value, weight);
+              sum = sum == null ? (weighted as tf.Scalar) : tf.add(sum, weighted);
+            }
+            if (sum == null) throw new Error(`${this.phase.name}${name === '' ? '' : `/${name}`}: loss() returned no terms`);
+            kept = Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, tf.keep(v)]));
+            return sum;
+          };
+          let total: tf.Scalar;
+          if (variables.length === 0) {
+            // An update that trains nothing (AdaBN's statistics pass): its terms are logged, nothing is updated.
+            total = tf.tidy(objective);
+          } else {
+            const result = tf.variableGrads(objective, variables);
+            total = result.value as tf.Scalar;
+            this.apply(result.grads, groups, gradNorms, norms);
           }
-        });
-      }
-      const wd = this.train.weightDecay;
-      for (const g of this.groups) {
-        const mine: tf.NamedTensorMap = {};
-        for (const v of g.variables) {
-          const grad = grads[v.name]!;
-          mine[v.name] = wd > 0 && this.kernels.has(v.name) ? tf.tidy(() => tf.add(grad, tf.mul(v, wd))) : grad;
+          this.accumulate(sums, prefix, kept, repeat);
+          if (repeat === 1) subTotal = total;
+          else {
+            const scaled = tf.tidy(() => tf.div(total, repeat)) as tf.Scalar;
+            total.dispose();
+            if (subTotal == null) subTotal = scaled;
+            else {
+              const next = tf.add(subTotal, scaled) as tf.Scalar;
+              tf.dispose([subTotal, scaled]);
+              subTotal = next;
+            }
+          }
         }
-        g.optimizer.applyGradients(mine);
-        for (const [name, t] of Object.entries(mine)) if (t !== grads[name]) t.dispose();
+        totals.push(subTotal!);
       }
-      tf.dispose(Object.values(grads));
       this.phase.afterStep?.();
-      return { total: total as tf.Scalar, terms: kept, monitors, gradNorms: norms };
+      const total = totals.length === 1 ? totals[0]! : (tf.keep(tf.tidy(() => tf.addN(totals))) as tf.Scalar);
+      if (totals.length > 1) tf.dispose(totals);
+      return { total, terms: sums, monitors, gradNorms: norms };
     } finally {
       for (const b of owned) {
         b.x.dispose();
@@ -291,6 +319,50 @@ export class Stepper {
       }
       if (batch.prepared != null) tf.dispose(Object.values(batch.prepared));
     }
+  }
+
+  /** Adds one repetition's terms to the running means (`terms` disposed). */
+  private accumulate(sums: Record<string, tf.Scalar>, prefix: string, terms: Record<string, tf.Scalar>, repeat: number): void {
+    for (const [term, value] of Object.entries(terms)) {
+      const key = `${prefix}${term}`;
+      if (repeat === 1) {
+        sums[key] = value;
+        continue;
+      }
+      const scaled = tf.tidy(() => tf.div(value, repeat)) as tf.Scalar;
+      value.dispose();
+      if (sums[key] == null) sums[key] = scaled;
+      else {
+        const next = tf.add(sums[key]!, scaled) as tf.Scalar;
+        sums[key]!.dispose();
+        scaled.dispose();
+        sums[key] = next;
+      }
+    }
+  }
+
+  /** One optimiser step per group from `grads` (disposed); the blocks' gradient norms on first sight. */
+  private apply(grads: tf.NamedTensorMap, groups: Stepper['groups'], gradNorms: GradientBlocks | undefined, norms: Record<string, tf.Scalar>): void {
+    if (gradNorms != null) {
+      tf.tidy(() => {
+        for (const block of gradNorms) {
+          if (block.name in norms) continue;
+          const gs = block.variables.map((name) => grads[name]).filter((g): g is tf.Tensor => g != null);
+          if (gs.length > 0) norms[block.name] = tf.keep(tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+        }
+      });
+    }
+    const wd = this.train.weightDecay;
+    for (const g of groups) {
+      const mine: tf.NamedTensorMap = {};
+      for (const v of g.variables) {
+        const grad = grads[v.name]!;
+        mine[v.name] = wd > 0 && this.kernels.has(v.name) ? tf.tidy(() => tf.add(grad, tf.mul(v, wd))) : grad;
+      }
+      g.optimizer.applyGradients(mine);
+      for (const [name, t] of Object.entries(mine)) if (t !== grads[name]) t.dispose();
+    }
+    tf.dispose(Object.values(grads));
   }
 
   /** The streams' positions and the optimisers' states (tensors owned by the optimisers). */
