@@ -6,7 +6,12 @@ import { mmd } from '../../src/losses/mmd.js';
 import { coral } from '../../src/losses/coral.js';
 import { differenceLoss, scaleInvariantMse } from '../../src/losses/separation.js';
 import { distillationLoss } from '../../src/losses/distillation.js';
-import { reverseGradient } from '../../src/losses/gradient.js';
+import { reverseGradient, stopGradient } from '../../src/losses/gradient.js';
+import { classifierDiscrepancy } from '../../src/losses/discrepancy.js';
+import { entropyConditioningWeights, multilinearMap, randomMultilinearMap } from '../../src/losses/conditional.js';
+import { informationMaximisation } from '../../src/losses/information.js';
+import { smoothedCrossEntropy } from '../../src/losses/classification.js';
+import { domainClassification } from '../../src/losses/domain.js';
 import { batchNuclearNormLoss, entropyLoss, minimumClassConfusion } from '../../src/losses/confusion.js';
 import { ROOT, useBackend } from '../helpers.js';
 
@@ -17,6 +22,8 @@ interface Fixture {
   grads: unknown[];
   temperature?: number;
   threshold?: number;
+  entropy?: boolean;
+  epsilon?: number;
 }
 
 // Made by test/fixtures/make_loss_fixtures.py (NumPy, float64, central differences).
@@ -33,7 +40,21 @@ const implementations: Record<string, { fn: (f: Fixture) => LossFn; wrt: number[
   mcc: { fn: (f) => (z) => minimumClassConfusion(z as tf.Tensor2D, f.temperature), wrt: [0] },
   entropy: { fn: () => (z) => entropyLoss(z as tf.Tensor2D), wrt: [0] },
   bnm: { fn: () => (z) => batchNuclearNormLoss(z as tf.Tensor2D), wrt: [0] },
+  'mcd-discrepancy': { fn: () => (a, b) => classifierDiscrepancy(a as tf.Tensor2D, b as tf.Tensor2D), wrt: [0, 1] },
+  // A linear discriminator w: the map, the entropy weights and the weighted BCE, no reversal.
+  cdan: { fn: (f) => (fs, ft, zs, zt, w) => cdanLoss(multilinearMap, fs, ft, zs, zt, w, f.entropy === true), wrt: [0, 1, 4] },
+  'cdan-random': { fn: () => (fs, ft, zs, zt, w, rf, rg) => cdanLoss((a, b) => randomMultilinearMap(a, b, rf as tf.Tensor2D, rg as tf.Tensor2D), fs, ft, zs, zt, w, true), wrt: [0, 1, 4] },
+  'shot-im': { fn: () => (z) => informationMaximisation(z as tf.Tensor2D), wrt: [0] },
+  'smoothed-ce': { fn: (f) => (z, y) => smoothedCrossEntropy(z as tf.Tensor2D, y as tf.Tensor2D, f.epsilon!), wrt: [0] },
 };
+
+/** CDAN's domain loss as cdan.ts composes it, with the predictions held constant. */
+function cdanLoss(map: (f: tf.Tensor2D, g: tf.Tensor2D) => tf.Tensor2D, fs: tf.Tensor | undefined, ft: tf.Tensor | undefined, zs: tf.Tensor | undefined, zt: tf.Tensor | undefined, w: tf.Tensor | undefined, entropy: boolean): tf.Scalar {
+  const g = (z: tf.Tensor) => tf.softmax(stopGradient(z as tf.Tensor2D));
+  const features = tf.concat([map(fs as tf.Tensor2D, g(zs!)), map(ft as tf.Tensor2D, g(zt!))]) as tf.Tensor2D;
+  const weights = entropy ? entropyConditioningWeights(zs as tf.Tensor2D, zt as tf.Tensor2D) : undefined;
+  return domainClassification((x) => tf.matMul(x, w as tf.Tensor2D), features, fs!.shape[0]!, ft!.shape[0]!, weights).loss;
+}
 
 function flatten(value: unknown): number[] {
   return Array.isArray(value) ? value.flatMap(flatten) : [value as number];
@@ -52,7 +73,7 @@ function shapeOf(value: unknown): number[] {
 for (const backend of ['wasm', 'cpu'] as const) {
   test.serial(`losses match the NumPy implementation, values and gradients (${backend})`, async (t) => {
     await useBackend(backend);
-    t.true(fixtures.length >= 24);
+    t.true(fixtures.length >= 42);
     for (const fixture of fixtures) {
       const kind = fixture.name.replace(/-\d+$/, '');
       const impl = implementations[kind];
