@@ -31,6 +31,8 @@ import { entminAdapter } from '../adapters/entmin.js';
 import { bnmAdapter } from '../adapters/bnm.js';
 import { adabnAdapter } from '../adapters/adabn.js';
 import { selftrainAdapter } from '../adapters/selftrain.js';
+import { mcdAdapter } from '../adapters/mcd.js';
+import { cdanAdapter } from '../adapters/cdan.js';
 import { finetuneAdapter } from '../adapters/finetune.js';
 import { dsnAdapter } from '../adapters/dsn.js';
 import type { Validator } from './train/validators/validator.js';
@@ -77,6 +79,8 @@ export function createContainer(): Container {
   container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(bnmAdapter);
   container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(adabnAdapter);
   container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(selftrainAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(cdanAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(mcdAdapter);
 
   // Datasets (source.dataset / target.dataset names).
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(mnist10kDataset);

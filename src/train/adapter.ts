@@ -302,13 +302,13 @@ export abstract class ClassifierAdapter implements Adapter {
     return Object.fromEntries(aux.names.map((name, i) => [name, crossEntropy(logits[i]!, labelled.y)]));
   }
 
-  private auxWeights(): Record<string, number> {
+  protected auxWeights(): Record<string, number> {
     const aux = this.context.backbone.auxiliary;
     return aux == null ? {} : Object.fromEntries(aux.names.map((name) => [name, aux.weight]));
   }
 
   /** The strategy's terms plus the auxiliary heads'. */
-  private withAux(terms: (batch: TrainBatch) => LossTerms): (batch: TrainBatch) => LossTerms {
+  protected withAux(terms: (batch: TrainBatch) => LossTerms): (batch: TrainBatch) => LossTerms {
     return (batch) => {
       this.auxLogits.clear();
       try {
@@ -340,13 +340,8 @@ export abstract class ClassifierAdapter implements Adapter {
   }
 
   protected mainPhase(steps: number, name = 'adapt'): SingleUpdatePhase {
-    // adapter.entropy: entropy minimisation on the target batch besides the strategy's own terms.
     const entropy = this.context.entropy ?? 0;
-    const withEntropy = (terms: LossTerms, batch: TrainBatch): LossTerms => {
-      if (entropy <= 0) return terms;
-      if (batch.target == null) throw new Error(`${this.name}: adapter.entropy needs the target batch`);
-      return { ...terms, entropy: entropyLoss(this.logits(batch.target)) };
-    };
+    const withEntropy = (terms: LossTerms, batch: TrainBatch): LossTerms => this.withEntropy(terms, batch);
     return {
       name,
       steps,
@@ -358,6 +353,22 @@ export abstract class ClassifierAdapter implements Adapter {
       weights: (progress) => ({ ...this.auxWeights(), ...this.weights(progress), ...(entropy > 0 ? { entropy } : {}) }),
       afterStep: this.afterStep == null ? undefined : () => this.afterStep!(),
     };
+  }
+
+  /**
+   * `adapter.entropy`: entropy minimisation on the target batch besides the strategy's own terms
+   * (its weight: entropyWeights()). A phase that uses it needs the target batch.
+   */
+  protected withEntropy(terms: LossTerms, batch: TrainBatch, logits?: (x: tf.Tensor4D) => tf.Tensor2D): LossTerms {
+    if ((this.context.entropy ?? 0) <= 0) return terms;
+    if (batch.target == null) throw new Error(`${this.name}: adapter.entropy needs the target batch`);
+    return { ...terms, entropy: entropyLoss((logits ?? ((x) => this.logits(x)))(batch.target)) };
+  }
+
+  /** The weight of `adapter.entropy`'s term, when set. */
+  protected entropyWeights(): Record<string, number> {
+    const entropy = this.context.entropy ?? 0;
+    return entropy > 0 ? { entropy } : {};
   }
 
   /** A plain source-classification phase (pre-training a teacher or a checkpoint to fine-tune). */

@@ -293,11 +293,14 @@ export class Stepper {
             total = result.value as tf.Scalar;
             this.apply(result.grads, groups, gradNorms, norms);
           }
-          this.accumulate(sums, prefix, kept, repeat);
-          if (repeat === 1) subTotal = total;
-          else {
+          if (repeat === 1) {
+            subTotal = total;
+            this.accumulate(sums, prefix, kept, repeat);
+          } else {
             const scaled = tf.tidy(() => tf.div(total, repeat)) as tf.Scalar;
-            total.dispose();
+            // The total may be one of the terms (a single term of weight 1): accumulate() disposes those.
+            if (!Object.values(kept).includes(total)) total.dispose();
+            this.accumulate(sums, prefix, kept, repeat);
             if (subTotal == null) subTotal = scaled;
             else {
               const next = tf.add(subTotal, scaled) as tf.Scalar;
