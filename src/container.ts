@@ -33,6 +33,8 @@ import { adabnAdapter } from '../adapters/adabn.js';
 import { selftrainAdapter } from '../adapters/selftrain.js';
 import { mcdAdapter } from '../adapters/mcd.js';
 import { cdanAdapter } from '../adapters/cdan.js';
+import { shotAdapter } from '../adapters/shot.js';
+import { addaAdapter } from '../adapters/adda.js';
 import { finetuneAdapter } from '../adapters/finetune.js';
 import { dsnAdapter } from '../adapters/dsn.js';
 import type { Validator } from './train/validators/validator.js';
@@ -81,6 +83,8 @@ export function createContainer(): Container {
   container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(selftrainAdapter);
   container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(cdanAdapter);
   container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(mcdAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(addaAdapter);
+  container.bind<AdapterFactory>(TYPES.AdapterFactory).toConstantValue(shotAdapter);
 
   // Datasets (source.dataset / target.dataset names).
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(mnist10kDataset);

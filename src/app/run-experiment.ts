@@ -22,7 +22,8 @@ import { UserError, messages } from '../messages.js';
 import { DatasetRegistry } from '../data/registry.js';
 import { applyTask } from '../data/task.js';
 import { makeSplits, makeTargetSplits, normalizeDomain } from '../data/splits.js';
-import { fingerprint } from '../data/types.js';
+import { fingerprint, type ImageSet } from '../data/types.js';
+import { sequentialBatches } from '../data/batches.js';
 import { DivergenceError, runLoop, StopRequested, type LoopObserver } from '../train/loop.js';
 import { CheckpointError, readLatestCheckpoint, type LoadedCheckpoint } from '../train/resume.js';
 import { saveModels } from '../models/checkpoint.js';
@@ -332,7 +333,9 @@ export class ExperimentRunner {
       ? await this.startFrom(prepared, numClasses)
       : { backbone: buildForInput(backboneFactory, config.model.input, numClasses, config.train.seed), spec: { name: backboneFactory.factory.name, ...backboneFactory.options } };
     checkOutputShapes(backbone, backboneFactory.factory.name, config.model.input);
-    const adapter: Adapter = prepared.adapter.create({ backbone, numClasses, targetLabels: config.target.labels, seed: config.train.seed, pretrained });
+    // The target pool's images without labels (SHOT's centroids read them; no strategy sees its labels).
+    const targetPool = { count: target.train.count, batches: (size: number) => imagesOnly(target.train, size) };
+    const adapter: Adapter = prepared.adapter.create({ backbone, numClasses, targetLabels: config.target.labels, seed: config.train.seed, pretrained, targetPool });
     options.onReady?.();
 
     const experiment = experimentName(config);
@@ -492,6 +495,8 @@ export class ExperimentRunner {
     };
     // Final metrics: logged at the last step under their own names, so the MLflow UI's run table shows them.
     for (const [k, v] of Object.entries(final)) log(`final/${k}`, v, result.totalSteps);
+    // Source-free strategies (shot): source batches drawn after the source phase, counted where batches are drawn; must be 0.
+    if (adapter.sourceFree === true) log('source_batches_after_source_phase', result.sourceBatchesAfterSourcePhase, result.totalSteps);
     run.setTags({ 'dalab.selected_step': String(result.selectedStep), 'dalab.select_by': config.select.by });
 
     // The measurement is complete: a failure writing any artifact below leaves the run FINISHED,
@@ -550,4 +555,9 @@ export class ExperimentRunner {
     if (missing.length > 0) run.setTags({ 'dalab.artifacts_missing': missing.join(', ') });
     return final;
   }
+}
+
+/** A set's images in order, `batchSize` at a time, without their labels. */
+function* imagesOnly(set: ImageSet, batchSize: number): Generator<tf.Tensor4D> {
+  for (const batch of sequentialBatches(set, batchSize)) yield batch.x;
 }

@@ -11,6 +11,8 @@ export interface Batch {
   x: tf.Tensor4D;
   /** One-hot labels. */
   y: tf.Tensor2D;
+  /** Each image's index in its set (BatchStream's batches). */
+  indices?: Int32Array;
 }
 
 /** Where a stream stands: the epoch (whose permutation is derived from the seed), the position in it, the augmentation generator. */
@@ -59,6 +61,7 @@ export class BatchStream {
     // Fresh buffers per batch: the cpu backend keeps a reference to the array a tensor is made from.
     const floats = new Float32Array(this.batchSize * size);
     const onehot = new Float32Array(this.batchSize * this.numClasses);
+    const indices = new Int32Array(this.batchSize);
     for (let b = 0; b < this.batchSize; b++) {
       if (this.position >= this.order.length) {
         this.epoch++;
@@ -66,6 +69,7 @@ export class BatchStream {
         this.position = 0;
       }
       const index = this.order[this.position++]!;
+      indices[b] = index;
       const invert = this.invertProbability > 0 && this.augmentRng() < this.invertProbability;
       toFloats(this.set, index, 1, floats, b * size, invert);
       onehot[b * this.numClasses + labels[index]!] = 1;
@@ -74,6 +78,7 @@ export class BatchStream {
     return {
       x: tf.tensor4d(floats, [this.batchSize, height, width, channels]),
       y: tf.tensor2d(onehot, [this.batchSize, this.numClasses]),
+      indices,
     };
   }
 

@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError, messages } from '../messages.js';
 import { fileLoadHandler } from './checkpoint.js';
+// Registers the weight-normalised dense layer (SHOT's head) for checkpoints that hold it.
+import './weight-norm.js';
 import { buildHead, weightedLayerNames, type Backbone } from './backbones.js';
 
 export interface ModelLocation {

@@ -24,6 +24,8 @@ export interface TrainBatch {
   target?: tf.Tensor4D;
   /** The labelled target subset (`target.labels`). */
   targetLabelled?: Batch;
+  /** Each target image's index in the target train pool (pseudo-labels kept per image). */
+  targetIndices?: Int32Array;
   /** What the phase's prepare() computed for this step, outside the gradient scope. */
   prepared?: Record<string, tf.Tensor>;
 }
@@ -58,6 +60,8 @@ export interface VariableGroup {
   variables: tf.Variable[];
   lrScale: number;
   key?: string;
+  /** Adam's beta1 for this group (default 0.9; adversarial games often use 0.5). Ignored by momentum SGD. */
+  beta1?: number;
 }
 
 /** One gradient update: the variables it changes, its named loss terms and their weights. */
@@ -133,6 +137,11 @@ export interface ArtifactSamples {
 export interface Adapter {
   readonly name: string;
   readonly needs: AdapterNeeds;
+  /**
+   * Source-free adaptation (SHOT): after its source phase (the last phase named `pretrain`, when
+   * there is one) it must draw no source batch; the run logs `source_batches_after_source_phase`.
+   */
+  readonly sourceFree?: boolean;
   /** The phases of training, in order; their steps add up to the run's total. */
   phases(steps: number): TrainingPhase[];
   /** Class logits [B, K] for evaluation (inference mode). */
@@ -154,6 +163,12 @@ export interface Adapter {
   dispose(): void;
 }
 
+/** A set of images without labels, read in order in batches (tensors owned by the caller). */
+export interface UnlabelledImages {
+  readonly count: number;
+  batches(batchSize: number): Iterable<tf.Tensor4D>;
+}
+
 export interface AdapterContext {
   backbone: Backbone;
   numClasses: number;
@@ -162,6 +177,8 @@ export interface AdapterContext {
   seed: number;
   /** The backbone's weights come from `model.from` (no pre-training phase needed). */
   pretrained?: boolean;
+  /** The target train pool's images without their labels (SHOT's class centroids). */
+  targetPool?: UnlabelledImages;
   /** `adapter.entropy`: the weight of an entropy-minimisation term on target predictions added to the strategy's adaptation phase (0: none). */
   entropy?: number;
 }

@@ -88,6 +88,11 @@ export interface LoopResult {
   totalSteps: number;
   /** Target test accuracy of the checkpoint chosen on labelled target validation (reference only). */
   oracleTargetTestAcc: number;
+  /**
+   * Source batches drawn, where batches are drawn (the stepper), in the phases after the source
+   * phase (the last phase named `pretrain`; without one, in every phase). 0 for a source-free strategy.
+   */
+  sourceBatchesAfterSourcePhase: number;
   targetTestEvaluation: Evaluation;
 }
 
@@ -155,6 +160,9 @@ export async function runLoop(config: ExperimentConfig, adapter: Adapter, source
   const numClasses = Math.max(source.numClasses, target.numClasses);
   const phases = adapter.phases(config.train.steps);
   const totalSteps = phases.reduce((sum, p) => sum + p.steps, 0);
+  const sourcePhase = phases.map((p) => p.name).lastIndexOf('pretrain');
+  let sourceBatchesAfter = 0;
+  const sourceBatchesNow = (phaseIndex: number, stepper: Stepper) => sourceBatchesAfter + (phaseIndex > sourcePhase ? stepper.sourceBatches : 0);
   const sets = { source: source.train, targetPool: target.train, targetLabelled: target.labelled };
   const allWeights = () => Object.values(adapter.checkpointModels()).flatMap((m) => m.weights.map((w) => w.read() as tf.Variable));
 
@@ -267,6 +275,7 @@ export async function runLoop(config: ExperimentConfig, adapter: Adapter, source
       adapter: adapter.saveState?.() ?? null,
       models: Object.keys(models),
       extra: checkpoints!.extra(),
+      sourceBatchesAfterSourcePhase: sourceBatchesNow(phaseIndex, stepper),
     };
     let bytes: Buffer;
     try {
@@ -296,6 +305,7 @@ export async function runLoop(config: ExperimentConfig, adapter: Adapter, source
     if (record.adapter != null) adapter.loadState?.(record.adapter);
     stepper.loadState(record.stepper, arrays, 'opt/');
     selection = record.selection;
+    sourceBatchesAfter = record.sourceBatchesAfterSourcePhase ?? 0;
     last = record.last;
     lastTargetEval = record.lastTargetEval;
     if (record.selectedWeights) {
@@ -357,6 +367,7 @@ export async function runLoop(config: ExperimentConfig, adapter: Adapter, source
       }
     }
     await drain();
+    sourceBatchesAfter = sourceBatchesNow(phaseIndex, stepper);
     stepper.dispose();
     offset += phase.steps;
   }
@@ -374,6 +385,7 @@ export async function runLoop(config: ExperimentConfig, adapter: Adapter, source
     selectedStep: chosen.step,
     totalSteps,
     oracleTargetTestAcc: selection.oracle?.targetTestAcc ?? NaN,
+    sourceBatchesAfterSourcePhase: sourceBatchesAfter,
     targetTestEvaluation: lastTargetEval!,
   };
 }

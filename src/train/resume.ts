@@ -52,6 +52,8 @@ export interface CheckpointRecord {
   models: string[];
   /** The caller's record (learning curve, diagnostics at the start, ...). */
   extra: unknown;
+  /** Source batches drawn after the source phase so far (absent in older checkpoints: 0). */
+  sourceBatchesAfterSourcePhase?: number;
 }
 
 export interface LoadedCheckpoint {

@@ -69,8 +69,8 @@ function loadSlots(names: string[], key: string, arrays: SavedArrays, prefix: st
 class TfjsAdam implements StepOptimizer {
   private readonly inner: tf.AdamOptimizer;
   private readonly fields: TfjsAdamFields;
-  constructor(lr: number) {
-    this.inner = tf.train.adam(lr);
+  constructor(lr: number, beta1 = 0.9) {
+    this.inner = tf.train.adam(lr, beta1);
     this.fields = this.inner as unknown as TfjsAdamFields;
   }
   applyGradients(gradients: tf.NamedTensorMap): void {
@@ -138,8 +138,8 @@ class TfjsMomentum implements StepOptimizer {
  * quarter of the ops); elsewhere tfjs's own, as wasm's slice kernel copies its whole input (splitting
  * MobileNet's 1.3 M-value buffer into 158 variables took 1.1 s there, 10 ms natively).
  */
-function makeOptimizer(train: TrainConfig): StepOptimizer {
-  if (train.optimizer === 'adam') return tf.getBackend() === 'tensorflow' ? new FlatAdam(train.lr) : new TfjsAdam(train.lr);
+function makeOptimizer(train: TrainConfig, beta1 = 0.9): StepOptimizer {
+  if (train.optimizer === 'adam') return tf.getBackend() === 'tensorflow' ? new FlatAdam(train.lr, beta1) : new TfjsAdam(train.lr, beta1);
   return new TfjsMomentum(train.lr, train.momentum);
 }
 
@@ -151,7 +151,7 @@ function poisoned(batch: Batch, poison: boolean): Batch {
     return tf.where(tf.cast(mask, 'bool'), tf.fill(batch.x.shape, NaN), batch.x) as tf.Tensor4D;
   });
   batch.x.dispose();
-  return { x, y: batch.y };
+  return { x, y: batch.y, ...(batch.indices != null ? { indices: batch.indices } : {}) };
 }
 
 /** Where a stepper stands: its streams' positions and its optimisers' states. */
@@ -208,7 +208,7 @@ export class Stepper {
             }
             return known;
           }
-          const group = { key, variables: g.variables, lrScale: g.lrScale, optimizer: makeOptimizer(train) };
+          const group = { key, variables: g.variables, lrScale: g.lrScale, optimizer: makeOptimizer(train, g.beta1) };
           byKey.set(key, group);
           this.groups.push(group);
           return group;
@@ -219,6 +219,8 @@ export class Stepper {
   }
 
   private readonly kernels: Set<string>;
+  /** Source batches drawn so far (SHOT's `source_batches_after_source_phase` sums them). */
+  sourceBatches = 0;
 
   /**
    * Runs step `step` (1-based within the phase). With `gradNorms`, also the L2 norm of the
@@ -241,13 +243,17 @@ export class Stepper {
       const { shift, noise } = aug === true ? { shift: 2, noise: 0.05 } : aug;
       const x = augment(b.x, (this.train.seed * 7919 + step * 31 + k) % 2147483647, shift, noise);
       b.x.dispose();
-      return { x, y: b.y };
+      return { ...b, x };
     };
-    if (this.source != null) owned.push((batch.source = draw(this.source, 1)));
+    if (this.source != null) {
+      owned.push((batch.source = draw(this.source, 1)));
+      this.sourceBatches++;
+    }
     if (this.target != null) {
       const t = draw(this.target, 2);
       owned.push(t);
       batch.target = t.x;
+      if (t.indices != null) batch.targetIndices = t.indices;
     }
     if (this.targetLabelled != null) owned.push((batch.targetLabelled = draw(this.targetLabelled, 3)));
 
@@ -264,10 +270,10 @@ export class Stepper {
       for (const { name, repeat, update, groups, variables } of this.updates) {
         const prefix = name === '' ? '' : `${name}/`;
         const termWeights = update.weights(progress);
+        // Watched scalars keep their own names (domain_acc), whichever sub-step reports them.
         const monitor: Monitor = (key, value) => {
-          const k = `${prefix}${key}`;
-          monitors[k]?.dispose();
-          monitors[k] = tf.keep(value);
+          monitors[key]?.dispose();
+          monitors[key] = tf.keep(value);
         };
         let subTotal: tf.Scalar | null = null;
         for (let r = 0; r < repeat; r++) {
@@ -313,7 +319,8 @@ export class Stepper {
       }
       this.phase.afterStep?.();
       const total = totals.length === 1 ? totals[0]! : (tf.keep(tf.tidy(() => tf.addN(totals))) as tf.Scalar);
-      if (totals.length > 1) tf.dispose(totals);
+      // A sub-step's total may be one of its terms (a single term of weight 1): those stay.
+      if (totals.length > 1) tf.dispose(totals.filter((t) => !Object.values(sums).includes(t)));
       return { total, terms: sums, monitors, gradNorms: norms };
     } finally {
       for (const b of owned) {

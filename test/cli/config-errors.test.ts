@@ -81,7 +81,7 @@ const cases: { title: string; args: () => string[]; expect: RegExp }[] = [
   { title: 'wrong type', args: () => ['run', quickstart, '--set', 'train.steps=many'], expect: /train\.steps: expected number, received string/ },
   { title: 'negative steps', args: () => ['run', quickstart, '--set', 'train.steps=-3'], expect: /train\.steps: Too small/ },
   { title: 'enum value', args: () => ['run', quickstart, '--set', 'train.optimizer=adagrad'], expect: /train\.optimizer: must be one of "adam", "sgd"/ },
-  { title: 'unknown strategy', args: () => ['run', quickstart, '--set', 'adapter.name=magic'], expect: /adapter\.name: unknown strategy 'magic' \(allowed: source, target, joint, mmd, coral, dann, distill, finetune, dsn, mcc, entmin, bnm, adabn, selftrain, cdan, mcd\)/ },
+  { title: 'unknown strategy', args: () => ['run', quickstart, '--set', 'adapter.name=magic'], expect: /adapter\.name: unknown strategy 'magic' \(allowed: source, target, joint, mmd, coral, dann, distill, finetune, dsn, mcc, entmin, bnm, adabn, selftrain, cdan, mcd, adda, shot\)/ },
   { title: 'unknown strategy option', args: () => ['run', quickstart, '--set', 'adapter.wieght=2'], expect: /adapter\.wieght: unknown key \(allowed: teacher, weight, .*\) for strategy 'distill'/ },
   { title: 'renamed dann option', args: () => ['run', quickstart, '--set', 'adapter={name: dann, gamma: 5}'], expect: /quickstart\.yaml: adapter\.gamma: renamed to adapter\.grlSpeed for strategy 'dann'/ },
   { title: 'renamed dsn option', args: () => ['run', quickstart, '--set', 'adapter={name: dsn, gamma: 0.1}'], expect: /adapter\.gamma: renamed to adapter\.similarityWeight for strategy 'dsn'/ },

@@ -6,6 +6,7 @@ import { digitnet } from '../../src/models/backbones.js';
 import { Stepper, beginPhasesTakeLast } from '../../src/train/step.js';
 import { trainSchema } from '../../src/config/schema.js';
 import type { ImageSet } from '../../src/data/types.js';
+import { sequentialBatches } from '../../src/data/batches.js';
 import { useBackend } from '../helpers.js';
 
 function images(count: number): ImageSet {
@@ -23,9 +24,11 @@ test('every strategy: numTensors after 200 steps equals that after 20', async (t
   const resnet8 = runner.backboneFactories().find((b) => b.name === 'resnet')!.configure({ depth: 8 }, 'test');
   for (const factory of factories) {
     const backbone = factory.name === 'adabn' ? resnet8.build({ input: [28, 28, 1], numClasses: 10, seed: 0 }) : digitnet.build({ input: [28, 28, 1], numClasses: 10, seed: 0 });
-    const adapter = factory.configure({}, 'test').create({ backbone, numClasses: 10, targetLabels: 2, seed: 0 });
+    const pool = images(40);
+    const targetPool = { count: pool.count, batches: (size: number) => (function* () { for (const b of sequentialBatches(pool, size)) yield b.x; })() };
+    const adapter = factory.configure({}, 'test').create({ backbone, numClasses: 10, targetLabels: 2, seed: 0, targetPool });
     const train = trainSchema.parse({ steps: 200, batchSize: 4, seed: 0 });
-    const stepper = new Stepper(train, beginPhasesTakeLast(adapter, train), { source: images(40), targetPool: images(40), targetLabelled: images(20) }, 10);
+    const stepper = new Stepper(train, beginPhasesTakeLast(adapter, train), { source: images(40), targetPool: pool, targetLabelled: images(20) }, 10);
     const counts: number[] = [];
     for (let s = 1; s <= 200; s++) {
       const { total, terms, monitors } = stepper.step(s);
