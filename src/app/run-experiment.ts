@@ -312,7 +312,7 @@ export class ExperimentRunner {
       );
     }
     const source = normalizeDomain(makeSplits(sourceData, config.model.input), config.model.normalize);
-    const target = normalizeDomain(makeTargetSplits(targetData, config.model.input, config.target.labels, config.train.seed), config.model.normalize);
+    const target = normalizeDomain(makeTargetSplits(targetData, config.model.input, config.target.labels, config.train.seed, config.target.priors), config.model.normalize);
     return { source, target };
   }
 

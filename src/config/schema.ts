@@ -22,6 +22,11 @@ export const targetSchema = domainSchema
   .extend({
     /** 0 = unsupervised; N = N labelled images per class; 'all' = every image of the train pool. */
     labels: z.union([z.number().int().nonnegative(), z.literal('all')]).default(0),
+    /**
+     * Label shift: class proportions [p0, ..., pK-1] (normalised; one per target class) to which the
+     * target pool and test split are subsampled, the largest such subsample, drawn with the run's seed.
+     */
+    priors: z.array(z.number().nonnegative().finite()).min(2).refine((p) => p.some((v) => v > 0), 'at least one proportion above 0').optional(),
   })
   .strict();
 

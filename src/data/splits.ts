@@ -71,8 +71,44 @@ export function stratifiedSample(labels: Int32Array, numClasses: number, perClas
   return chosen.sort((a, b) => a - b);
 }
 
-export function makeTargetSplits(source: DomainSource, input: readonly [number, number, number], labels: number | 'all', seed: number): TargetSplits {
-  const splits = makeSplits(source, input);
+/**
+ * Label shift (`target.priors`): the indices of the largest subsample of `labels` whose class
+ * proportions are `priors` (normalised): m = min over classes with p_k > 0 of n_k / p_k images in all,
+ * floor(m p_k) of class k, each class's drawn uniformly with the seed. Sorted.
+ */
+export function priorSubsample(labels: Int32Array, priors: readonly number[], seed: string): number[] {
+  const total = priors.reduce((a, b) => a + b, 0);
+  const p = priors.map((v) => v / total);
+  const byClass: number[][] = p.map(() => []);
+  labels.forEach((label, i) => byClass[label]?.push(i));
+  let m = Infinity;
+  p.forEach((pk, k) => {
+    if (pk > 0) m = Math.min(m, byClass[k]!.length / pk);
+  });
+  const rng = seedrandom(`dalab/priors/${seed}`);
+  const chosen: number[] = [];
+  byClass.forEach((indices, k) => {
+    const take = Math.min(indices.length, Math.floor(m * p[k]! + 1e-9));
+    const pool = indices.slice();
+    for (let i = 0; i < take; i++) {
+      const j = i + Math.floor(rng() * (pool.length - i));
+      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+    }
+    chosen.push(...pool.slice(0, take));
+  });
+  return chosen.sort((a, b) => a - b);
+}
+
+export function makeTargetSplits(source: DomainSource, input: readonly [number, number, number], labels: number | 'all', seed: number, priors?: readonly number[]): TargetSplits {
+  let splits = makeSplits(source, input);
+  if (priors != null) {
+    if (priors.length !== splits.numClasses) throw new UserError(`target.priors: ${priors.length} proportions for ${splits.numClasses} classes of ${splits.name} (one per class, in label order)`);
+    splits = {
+      ...splits,
+      train: subset(splits.train, priorSubsample(splits.train.labels, priors, `${seed}/train`)),
+      test: subset(splits.test, priorSubsample(splits.test.labels, priors, `${seed}/test`)),
+    };
+  }
   let labelled: ImageSet;
   if (labels === 'all') labelled = splits.train;
   else if (labels === 0) labelled = subset(splits.train, []);

@@ -111,6 +111,8 @@ const cases: { title: string; args: () => string[]; expect: RegExp }[] = [
   { title: 'zero batch size', args: () => ['run', quickstart, '--set', 'train.batchSize=0'], expect: /train\.batchSize: Too small: expected number to be >0$/ },
   { title: 'negative learning rate', args: () => ['run', quickstart, '--set', 'train.lr=-1'], expect: /train\.lr: Too small: expected number to be >0$/ },
   { title: 'negative label count', args: () => ['run', quickstart, '--set', 'target.labels=-1'], expect: /target\.labels: Too small: expected number to be >=0$/ },
+  { title: 'target.priors of the wrong length', args: () => ['run', quickstart, '--set', 'target.priors=[0.5, 0.5]'], expect: /target\.priors: 2 proportions for 10 classes of mnist-10k/ },
+  { title: 'a negative target prior', args: () => ['run', quickstart, '--set', 'target.priors=[0.5, -0.5]'], expect: /target\.priors\.1: Too small: expected number to be >=0/ },
   { title: 'zero input size', args: () => ['run', quickstart, '--set', 'model.input=[0,28,1]'], expect: /model\.input\.0: Too small: expected number to be >0$/ },
   { title: 'idx folder missing', args: () => ['run', quickstart, '--set', 'target.dataset=idx:/no/such/folder'], expect: /^dalab: target\.dataset: folder '\/no\/such\/folder' does not exist$/ },
   { title: 'corrupt IDX file', args: () => ['run', quickstart, '--set', `target.dataset=idx:${truncatedIdx}`], expect: /^dalab: .*idx-truncated\/train-images-idx3-ubyte: not a valid IDX file: truncated: header promises 78400 bytes of data, file has 50$/ },
