@@ -49,6 +49,16 @@ export function makeSplits(source: DomainSource, input: readonly [number, number
   };
 }
 
+/** `count` of `items` drawn uniformly (partial Fisher-Yates: the first `count` entries of a shuffle). */
+function uniformSample(items: readonly number[], count: number, rng: () => number): number[] {
+  const pool = items.slice();
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(rng() * (pool.length - i));
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  return pool.slice(0, count);
+}
+
 /**
  * Indices of `perClass` images of each class, drawn from the pool with the seed. Depends only on
  * (labels, perClass, seed): every strategy of a sweep sees the same labelled images.
@@ -60,13 +70,7 @@ export function stratifiedSample(labels: Int32Array, numClasses: number, perClas
   const chosen: number[] = [];
   byClass.forEach((indices, cls) => {
     if (indices.length < perClass) throw new UserError(messages.tooFewLabels(perClass, cls, indices.length));
-    // Partial Fisher-Yates: the first perClass entries are a uniform sample.
-    const pool = indices.slice();
-    for (let i = 0; i < perClass; i++) {
-      const j = i + Math.floor(rng() * (pool.length - i));
-      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
-    }
-    chosen.push(...pool.slice(0, perClass));
+    chosen.push(...uniformSample(indices, perClass, rng));
   });
   return chosen.sort((a, b) => a - b);
 }
@@ -88,13 +92,7 @@ export function priorSubsample(labels: Int32Array, priors: readonly number[], se
   const rng = seedrandom(`dalab/priors/${seed}`);
   const chosen: number[] = [];
   byClass.forEach((indices, k) => {
-    const take = Math.min(indices.length, Math.floor(m * p[k]! + 1e-9));
-    const pool = indices.slice();
-    for (let i = 0; i < take; i++) {
-      const j = i + Math.floor(rng() * (pool.length - i));
-      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
-    }
-    chosen.push(...pool.slice(0, take));
+    chosen.push(...uniformSample(indices, Math.min(indices.length, Math.floor(m * p[k]! + 1e-9)), rng));
   });
   return chosen.sort((a, b) => a - b);
 }
