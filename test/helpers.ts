@@ -80,6 +80,9 @@ export function dalab(args: string[], env: Record<string, string> = {}, cwd = RO
     env: { ...process.env, DALAB_BACKEND: 'wasm', ...env },
     encoding: 'utf8',
     timeout: timeoutMs,
+    // dalab handles SIGTERM by stopping at the next training step: a child stuck in synchronous
+    // work would outlive the timeout and block this thread (and the whole suite) for good.
+    killSignal: 'SIGKILL',
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -129,9 +129,11 @@ async function validationFeatures(adapter: Adapter, source: ImageSet, target: Im
   };
   const s = await features(source);
   const t = await features(target);
+  // An empty sample has no width of its own: both share the encoder's.
+  const d = Math.max(s.d, t.d);
   const probs = await predictProbabilities((x) => adapter.predict(x), source, numClasses);
   const sourceLoss = Float32Array.from(source.labels, (y, i) => -Math.log(Math.max(probs[i * numClasses + y]!, 1e-12)));
-  return { source: s.all, sourceLoss, target: t.all, d: s.d };
+  return { source: s.all, sourceLoss, target: t.all, d };
 }
 
 export function defaultEvalEvery(steps: number): number {

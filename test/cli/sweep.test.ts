@@ -76,7 +76,7 @@ test.serial('--emit slurm writes an array job whose tasks run --index i under on
   t.is(spawnSync('bash', ['-n', script]).status, 0, 'the script parses');
   // What Slurm does for tasks 0 and 1 (and task 1 again: a resubmitted task skips).
   for (const task of ['0', '1', '1']) {
-    const r = spawnSync('bash', [script], { cwd: '/', env: { ...process.env, SLURM_ARRAY_TASK_ID: task, DALAB_BACKEND: 'wasm' }, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync('bash', [script], { cwd: '/', env: { ...process.env, SLURM_ARRAY_TASK_ID: task, DALAB_BACKEND: 'wasm' }, encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
     t.is(r.status, 0, r.stderr);
   }
   const runs = await runsOf(dir);

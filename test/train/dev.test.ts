@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import test from 'ava';
 import { devRisk, devValidator } from '../../src/train/validators/dev.js';
+import { EMPTY_SELECTION, updateSelection } from '../../src/train/validators/validator.js';
 import { ROOT } from '../helpers.js';
 
 const { cases } = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/dev.json'), 'utf8')) as { cases: { name: string; source: number[][]; loss: number[]; target: number[][]; risk: number }[] };
@@ -26,4 +27,17 @@ test('dev: with identical domains the weights are ~1 and the risk is the plain m
   const risk = devRisk({ source, sourceLoss: loss, target: source, d: 3 });
   const mean = loss.reduce((a, b) => a + b, 0) / loss.length;
   t.true(Math.abs(risk - mean) < 1e-6, `${risk} vs ${mean}`);
+});
+
+test('dev: an empty or one-image source validation sample gives NaN at once (a 4-image dataset once looped forever); NaN never wins a selection', (t) => {
+  const target = Array.from({ length: 4 * 3 }, (_, i) => Math.cos(i));
+  t.true(Number.isNaN(devRisk({ source: [], sourceLoss: [], target, d: 3 })));
+  t.true(Number.isNaN(devRisk({ source: [1, 2, 3], sourceLoss: [0.5], target, d: 3 })));
+  t.true(Number.isNaN(devRisk({ source: [], sourceLoss: [], target: [], d: 0 })));
+  let state = updateSelection(EMPTY_SELECTION, { step: 1, score: NaN, metrics: {}, targetValAcc: 0, targetTestAcc: 0 }).state;
+  const later = updateSelection(state, { step: 2, score: -3, metrics: {}, targetValAcc: 0, targetTestAcc: 0 });
+  t.true(later.improved);
+  state = later.state;
+  t.false(updateSelection(state, { step: 3, score: NaN, metrics: {}, targetValAcc: 0, targetTestAcc: 0 }).improved);
+  t.is(state.best!.step, 2);
 });

@@ -33,6 +33,7 @@ export function domainProbabilities(input: DevInputs): Float64Array {
   const { d } = input;
   const ns = input.sourceLoss.length;
   const nt = input.target.length / d;
+  if (!(d >= 1) || !Number.isInteger(nt)) throw new Error(`dev: ${input.target.length} target feature values do not make rows of ${d}`);
   const n = ns + nt;
   const row = (i: number, j: number) => (i < ns ? input.source[i * d + j]! : input.target[(i - ns) * d + j]!);
   // Pooled standardisation (a feature with no spread is left at 0).
@@ -70,9 +71,13 @@ export function domainProbabilities(input: DevInputs): Float64Array {
   return out;
 }
 
-/** The DEV risk estimate (lower is better). */
+/**
+ * The DEV risk estimate (lower is better); NaN when it cannot be estimated: fewer than 2 source
+ * validation images, no target image or no feature (a tiny dataset's empty validation split).
+ */
 export function devRisk(input: DevInputs): number {
   const ns = input.sourceLoss.length;
+  if (ns < 2 || !(input.d >= 1) || input.target.length < input.d || input.source.length !== ns * input.d) return NaN;
   const nt = input.target.length / input.d;
   const pt = domainProbabilities(input);
   const w = Float64Array.from(pt, (p) => (ns / nt) * (Math.min(Math.max(p, 1e-6), 1 - 1e-6) / (1 - Math.min(Math.max(p, 1e-6), 1 - 1e-6))));

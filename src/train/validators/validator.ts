@@ -54,7 +54,8 @@ export function updateSelection(
   state: SelectionState,
   evaluation: { step: number; score: number; metrics: Record<string, number>; targetValAcc: number; targetTestAcc: number },
 ): { state: SelectionState; improved: boolean } {
-  const improved = state.best == null || evaluation.score > state.best.score;
+  // A score that could not be computed (NaN) is worse than any number.
+  const improved = state.best == null || (!Number.isNaN(evaluation.score) && (Number.isNaN(state.best.score) || evaluation.score > state.best.score));
   const best = improved ? { step: evaluation.step, score: evaluation.score, metrics: evaluation.metrics } : state.best;
   const oracle = state.oracle == null || evaluation.targetValAcc > state.oracle.score ? { score: evaluation.targetValAcc, targetTestAcc: evaluation.targetTestAcc } : state.oracle;
   return { state: { best, oracle }, improved };
