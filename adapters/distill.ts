@@ -15,7 +15,7 @@ import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
 import { ClassifierAdapter, defineAdapter, type AdapterContext, type LossTerms, type Monitor, type TrainBatch, type TrainingPhase } from '../src/train/adapter.js';
 import { crossEntropy } from '../src/losses/classification.js';
-import { distillationLoss } from '../src/losses/distillation.js';
+import { classBalanceLoss, distillationLoss } from '../src/losses/distillation.js';
 import { augment } from '../src/data/augment.js';
 
 const NEEDS = { source: true, targetUnlabelled: true, targetLabels: 'optional' } as const;
@@ -34,6 +34,11 @@ const options = z
     /** Source pre-training steps for `teacher: source` (default: as many as the adaptation). */
     pretrainSteps: z.number().int().positive().optional(),
     augment: z.boolean().default(true),
+    /**
+     * Weight of self-ensembling's class-balance term (French et al. 2018: the mean student
+     * prediction on the target batch against uniform, scaled by the confident fraction); 0: off.
+     */
+    classBalance: z.number().nonnegative().default(0),
   })
   .strict();
 type Options = z.infer<typeof options>;
@@ -85,12 +90,17 @@ class Distill extends ClassifierAdapter {
     const studentLogits = this.logits(studentView);
     const consistency = distillationLoss(studentLogits, teacherLogits, this.options.temperature, this.options.threshold);
     monitor('distill_confident_fraction', tf.mean(tf.cast(tf.greaterEqual(tf.max(tf.softmax(teacherLogits), 1), this.options.threshold), 'float32')) as tf.Scalar);
-    return { cls: crossEntropy(this.logits(batch.source!.x), batch.source!.y), distill: consistency, ...this.targetTerm(batch) };
+    const terms: LossTerms = { cls: crossEntropy(this.logits(batch.source!.x), batch.source!.y), distill: consistency, ...this.targetTerm(batch) };
+    if (this.options.classBalance > 0) {
+      const confident = tf.mean(tf.cast(tf.greaterEqual(tf.max(tf.softmax(teacherLogits), 1), this.options.threshold), 'float32')) as tf.Scalar;
+      terms['class_balance'] = classBalanceLoss(studentLogits, confident);
+    }
+    return terms;
   }
 
   override weights(progress: number): Record<string, number> {
     const ramp = this.options.rampUpFraction === 0 ? 1 : Math.exp(-5 * Math.pow(1 - Math.min(progress / this.options.rampUpFraction, 1), 2));
-    return { distill: this.options.weight * ramp };
+    return { distill: this.options.weight * ramp, ...(this.options.classBalance > 0 ? { class_balance: this.options.classBalance * ramp } : {}) };
   }
 
   override stateModels(): Record<string, tf.LayersModel> {

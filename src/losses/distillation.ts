@@ -22,3 +22,21 @@ export function distillationLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.T
     return tf.mul(tf.div(tf.sum(tf.mul(perSample, confident)), batch), temperature * temperature) as tf.Scalar;
   });
 }
+
+/**
+ * Class balance (French et al., "Self-ensembling for visual domain adaptation", ICLR 2018, sec. 3.3;
+ * the authors' `equalise_cls_loss`): the binary cross-entropy between each class's mean predicted
+ * probability over the target batch and the uniform 1/K, summed over the classes, times the
+ * fraction of confident images `maskFraction` (1 without confidence thresholding):
+ *   pbar_k = mean_b softmax(student)_bk
+ *   L = maskFraction * sum_k -[ (1/K) log pbar_k + (1 - 1/K) log(1 - pbar_k) ]
+ * It keeps the student from collapsing onto a few classes. studentLogits: [B, K] -> scalar.
+ */
+export function classBalanceLoss(studentLogits: tf.Tensor2D, maskFraction: tf.Scalar | number = 1): tf.Scalar {
+  return tf.tidy(() => {
+    const k = studentLogits.shape[1];
+    const mean = tf.clipByValue(tf.mean(tf.softmax(studentLogits), 0), 1e-7, 1 - 1e-7);
+    const bce = tf.neg(tf.add(tf.mul(1 / k, tf.log(mean)), tf.mul(1 - 1 / k, tf.log(tf.sub(1, mean)))));
+    return tf.mul(tf.sum(bce), typeof maskFraction === 'number' ? maskFraction : stopGradient(maskFraction)) as tf.Scalar;
+  });
+}

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mmd } from '../../src/losses/mmd.js';
 import { coral } from '../../src/losses/coral.js';
 import { differenceLoss, scaleInvariantMse } from '../../src/losses/separation.js';
-import { distillationLoss } from '../../src/losses/distillation.js';
+import { classBalanceLoss, distillationLoss } from '../../src/losses/distillation.js';
 import { reverseGradient, stopGradient } from '../../src/losses/gradient.js';
 import { classifierDiscrepancy } from '../../src/losses/discrepancy.js';
 import { entropyConditioningWeights, multilinearMap, randomMultilinearMap } from '../../src/losses/conditional.js';
@@ -24,6 +24,7 @@ interface Fixture {
   threshold?: number;
   entropy?: boolean;
   epsilon?: number;
+  maskFraction?: number;
 }
 
 // Made by test/fixtures/make_loss_fixtures.py (NumPy, float64, central differences).
@@ -45,6 +46,7 @@ const implementations: Record<string, { fn: (f: Fixture) => LossFn; wrt: number[
   cdan: { fn: (f) => (fs, ft, zs, zt, w) => cdanLoss(multilinearMap, fs, ft, zs, zt, w, f.entropy === true), wrt: [0, 1, 4] },
   'cdan-random': { fn: () => (fs, ft, zs, zt, w, rf, rg) => cdanLoss((a, b) => randomMultilinearMap(a, b, rf as tf.Tensor2D, rg as tf.Tensor2D), fs, ft, zs, zt, w, true), wrt: [0, 1, 4] },
   'shot-im': { fn: () => (z) => informationMaximisation(z as tf.Tensor2D), wrt: [0] },
+  'class-balance': { fn: (f) => (z) => classBalanceLoss(z as tf.Tensor2D, f.maskFraction), wrt: [0] },
   'smoothed-ce': { fn: (f) => (z, y) => smoothedCrossEntropy(z as tf.Tensor2D, y as tf.Tensor2D, f.epsilon!), wrt: [0] },
 };
 
@@ -73,7 +75,7 @@ function shapeOf(value: unknown): number[] {
 for (const backend of ['wasm', 'cpu'] as const) {
   test.serial(`losses match the NumPy implementation, values and gradients (${backend})`, async (t) => {
     await useBackend(backend);
-    t.true(fixtures.length >= 42);
+    t.true(fixtures.length >= 45);
     for (const fixture of fixtures) {
       const kind = fixture.name.replace(/-\d+$/, '');
       const impl = implementations[kind];
