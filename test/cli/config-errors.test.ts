@@ -105,7 +105,7 @@ const cases: { title: string; args: () => string[]; expect: RegExp }[] = [
   { title: 'empty file', args: () => ['run', writeExperiment('')], expect: /bad\.yaml: an experiment file must be a YAML mapping \(key: value\)$/ },
   { title: 'a section of the wrong type', args: () => ['run', quickstart, '--set', 'source=5'], expect: /quickstart\.yaml: source: expected object, received number$/ },
   { title: 'unknown key under model', args: () => ['run', quickstart, '--set', 'model.foo=1'], expect: /model\.foo: unknown key \(allowed: backbone, input, normalize, from\)$/ },
-  { title: 'unknown key under target', args: () => ['run', quickstart, '--set', 'target.lables=5'], expect: /target\.lables: unknown key \(allowed: dataset, name, classes, relabel, labels\)$/ },
+  { title: 'unknown key under target', args: () => ['run', quickstart, '--set', 'target.lables=5'], expect: /target\.lables: unknown key \(allowed: dataset, name, classes, relabel, labels, priors\)$/ },
   { title: 'unknown key under select', args: () => ['run', quickstart, '--set', 'select.bye=last'], expect: /select\.bye: unknown key \(allowed: by\)$/ },
   { title: 'unknown key under tracking', args: () => ['run', quickstart, '--set', 'tracking.experimnt=x'], expect: /tracking\.experimnt: unknown key \(allowed: uri, experiment, fallback\)$/ },
   { title: 'zero batch size', args: () => ['run', quickstart, '--set', 'train.batchSize=0'], expect: /train\.batchSize: Too small: expected number to be >0$/ },
