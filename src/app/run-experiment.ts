@@ -22,8 +22,8 @@ import { UserError, messages } from '../messages.js';
 import { DatasetRegistry } from '../data/registry.js';
 import { applyTask } from '../data/task.js';
 import { makeSplits, makeTargetSplits, normalizeDomain } from '../data/splits.js';
-import { fingerprint, type ImageSet } from '../data/types.js';
-import { sequentialBatches } from '../data/batches.js';
+import { fingerprint } from '../data/types.js';
+import { imagesOf } from '../data/batches.js';
 import { DivergenceError, runLoop, StopRequested, type LoopObserver } from '../train/loop.js';
 import { CheckpointError, readLatestCheckpoint, type LoadedCheckpoint } from '../train/resume.js';
 import { saveModels } from '../models/checkpoint.js';
@@ -334,7 +334,7 @@ export class ExperimentRunner {
       : { backbone: buildForInput(backboneFactory, config.model.input, numClasses, config.train.seed), spec: { name: backboneFactory.factory.name, ...backboneFactory.options } };
     checkOutputShapes(backbone, backboneFactory.factory.name, config.model.input);
     // The target pool's images without labels (SHOT's centroids read them; no strategy sees its labels).
-    const targetPool = { count: target.train.count, batches: (size: number) => imagesOnly(target.train, size) };
+    const targetPool = { count: target.train.count, batches: (size: number) => imagesOf(target.train, size) };
     const adapter: Adapter = prepared.adapter.create({ backbone, numClasses, targetLabels: config.target.labels, seed: config.train.seed, pretrained, targetPool });
     options.onReady?.();
 
@@ -555,9 +555,4 @@ export class ExperimentRunner {
     if (missing.length > 0) run.setTags({ 'dalab.artifacts_missing': missing.join(', ') });
     return final;
   }
-}
-
-/** A set's images in order, `batchSize` at a time, without their labels. */
-function* imagesOnly(set: ImageSet, batchSize: number): Generator<tf.Tensor4D> {
-  for (const batch of sequentialBatches(set, batchSize)) yield batch.x;
 }

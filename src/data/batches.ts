@@ -106,3 +106,8 @@ export function* sequentialBatches(set: ImageSet, batchSize: number): Generator<
     yield { x: tf.tensor4d(floats, [end - start, set.height, set.width, set.channels]), labels: set.labels.subarray(start, end) };
   }
 }
+
+/** A set's images in order, `batchSize` at a time, without their labels (tensors owned by the caller). */
+export function* imagesOf(set: ImageSet, batchSize: number): Generator<tf.Tensor4D> {
+  for (const batch of sequentialBatches(set, batchSize)) yield batch.x;
+}

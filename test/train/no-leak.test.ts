@@ -6,7 +6,7 @@ import { digitnet } from '../../src/models/backbones.js';
 import { Stepper, beginPhasesTakeLast } from '../../src/train/step.js';
 import { trainSchema } from '../../src/config/schema.js';
 import type { ImageSet } from '../../src/data/types.js';
-import { sequentialBatches } from '../../src/data/batches.js';
+import { imagesOf } from '../../src/data/batches.js';
 import { useBackend } from '../helpers.js';
 
 function images(count: number): ImageSet {
@@ -25,7 +25,7 @@ test('every strategy: numTensors after 200 steps equals that after 20', async (t
   for (const factory of factories) {
     const backbone = factory.name === 'adabn' ? resnet8.build({ input: [28, 28, 1], numClasses: 10, seed: 0 }) : digitnet.build({ input: [28, 28, 1], numClasses: 10, seed: 0 });
     const pool = images(40);
-    const targetPool = { count: pool.count, batches: (size: number) => (function* () { for (const b of sequentialBatches(pool, size)) yield b.x; })() };
+    const targetPool = { count: pool.count, batches: (size: number) => imagesOf(pool, size) };
     const adapter = factory.configure({}, 'test').create({ backbone, numClasses: 10, targetLabels: 2, seed: 0, targetPool });
     const train = trainSchema.parse({ steps: 200, batchSize: 4, seed: 0 });
     const stepper = new Stepper(train, beginPhasesTakeLast(adapter, train), { source: images(40), targetPool: pool, targetLabelled: images(20) }, 10);

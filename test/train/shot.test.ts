@@ -14,7 +14,7 @@ import { fileLoadHandler, fileSaveHandler } from '../../src/models/checkpoint.js
 import { digitnet } from '../../src/models/backbones.js';
 import { Stepper, beginPhasesTakeLast } from '../../src/train/step.js';
 import { trainSchema } from '../../src/config/schema.js';
-import { sequentialBatches } from '../../src/data/batches.js';
+import { imagesOf } from '../../src/data/batches.js';
 import type { ImageSet } from '../../src/data/types.js';
 import { silentProgress, smallExperiment, tempDir, useBackend } from '../helpers.js';
 
@@ -47,7 +47,7 @@ test.serial('shot: the hypothesis (weight-normalised) stays frozen in adaptation
   const factory = createContainer().get(ExperimentRunner).adapterFactories().find((f) => f.name === 'shot')!;
   const backbone = digitnet.build({ input: [28, 28, 1], numClasses: 10, seed: 0 });
   const pool = images(16);
-  const targetPool = { count: pool.count, batches: (size: number) => (function* () { for (const b of sequentialBatches(pool, size)) yield b.x; })() };
+  const targetPool = { count: pool.count, batches: (size: number) => imagesOf(pool, size) };
   const adapter = factory.configure({}, 'test').create({ backbone, numClasses: 10, targetLabels: 0, seed: 0, targetPool });
   const train = trainSchema.parse({ steps: 4, batchSize: 4, seed: 0 });
   const phase = beginPhasesTakeLast(adapter, train);
