@@ -9,7 +9,7 @@
  *   loss = CE(source) [+ CE(labelled target)] + weight * BCE(D(GRL(h)))
  *
  * g is a constant in h (the authors' code detaches it); the reversal coefficient follows DANN's
- * ramp. `entropy: true` is CDAN+E: each image's domain loss weighted by 1 + exp(-H(g)), normalised
+ * ramp. `entropyConditioning: true` is CDAN+E: each image's domain loss weighted by 1 + exp(-H(g)), normalised
  * within each domain. The discriminator (the shared toolkit's, src/train/adversarial.ts) has two
  * hidden layers of `hidden` units (1,024 in the paper). `domain_acc` is logged.
  */
@@ -29,7 +29,7 @@ const options = z
     hidden: z.number().int().positive().default(1024),
     ...grlOptionShape,
     /** CDAN+E: entropy conditioning of the domain loss. */
-    entropy: z.boolean().default(false),
+    entropyConditioning: z.boolean().default(false),
     /** Above this many multilinear features (feature size x classes), the randomized map. */
     randomAbove: z.number().int().positive().default(4096),
     /** The randomized map's output size. */
@@ -71,7 +71,7 @@ class Cdan extends ClassifierAdapter {
     const ft = this.trainFeatures(batch.target!);
     const zs = this.classifier.apply(fs, { training: true }) as tf.Tensor2D;
     const zt = this.classifier.apply(ft, { training: true }) as tf.Tensor2D;
-    const weights = this.options.entropy ? entropyConditioningWeights(zs, zt) : undefined;
+    const weights = this.options.entropyConditioning ? entropyConditioningWeights(zs, zt) : undefined;
     const domain = this.discriminator.adversarial(this.map(fs, zs), this.map(ft, zt), grlCoefficient(progress, this.options), weights);
     monitor('domain_acc', domain.accuracy);
     return { cls: crossEntropy(zs, batch.source!.y), domain: domain.loss, ...this.targetTerm(batch) };

@@ -46,3 +46,10 @@ test('adapter.entropy: a negative weight, or entmin (whose weight is that term),
   t.throws(() => factory('dann').configure({ entropy: -1 }, 'f.yaml'), { instanceOf: UserError, message: /^f\.yaml: adapter\.entropy: expected a weight >= 0, received -1$/ });
   t.throws(() => factory('entmin').configure({ entropy: 0.1 }, 'f.yaml'), { instanceOf: UserError, message: /adapter\.entropy: not an option of strategy 'entmin'/ });
 });
+
+test("cdan's CDAN+E switch is its own option (entropyConditioning), not shadowed by adapter.entropy", (t) => {
+  const both = factory('cdan').configure({ entropyConditioning: true, entropy: 0.1 }, 'f.yaml');
+  t.is(both.options['entropyConditioning'], true);
+  t.is(both.options['entropy'], 0.1);
+  t.is(factory('cdan').configure({}, 'f.yaml').options['entropyConditioning'], false);
+});
