@@ -17,6 +17,7 @@ import { ClassifierAdapter, defineAdapter, type AdapterContext, type LossTerms, 
 import { crossEntropy } from '../src/losses/classification.js';
 import { classBalanceLoss, distillationLoss } from '../src/losses/distillation.js';
 import { augment } from '../src/data/augment.js';
+import { ClassThresholds } from '../src/train/class-thresholds.js';
 
 const NEEDS = { source: true, targetUnlabelled: true, targetLabels: 'optional' } as const;
 
@@ -39,6 +40,11 @@ const options = z
      * prediction on the target batch against uniform, scaled by the confident fraction); 0: off.
      */
     classBalance: z.number().nonnegative().default(0),
+    /**
+     * Per-class confidence thresholds (FlexMatch's curriculum, src/train/class-thresholds.ts):
+     * threshold * beta_c / (2 - beta_c) for the teacher's pseudo-label c instead of one threshold.
+     */
+    classThresholds: z.boolean().default(false),
   })
   .strict();
 type Options = z.infer<typeof options>;
@@ -48,9 +54,11 @@ class Distill extends ClassifierAdapter {
   readonly needs = NEEDS;
   private teacher: { encoder: tf.LayersModel; classifier: tf.LayersModel } | null = null;
   private step = 0;
+  private readonly thresholds: ClassThresholds | null;
 
   constructor(context: AdapterContext, private readonly options: Options) {
     super(context);
+    this.thresholds = options.classThresholds ? new ClassThresholds(context.numClasses, options.threshold) : null;
   }
 
   override phases(steps: number): TrainingPhase[] {
@@ -82,17 +90,25 @@ class Distill extends ClassifierAdapter {
     const studentView = this.options.augment ? augment(target, seed) : tf.clone(target);
     const teacherView = this.options.augment ? augment(target, seed + 1) : target;
     const teacherLogits = teacher.classifier.apply(teacher.encoder.apply(teacherView)) as tf.Tensor2D;
-    return { studentView, teacherLogits };
+    if (this.thresholds == null) return { studentView, teacherLogits };
+    // Per-class thresholds: the teacher's pseudo-label picks its class's threshold; confident ones are counted.
+    const probs = tf.softmax(teacherLogits);
+    const labels = tf.argMax(probs, 1) as tf.Tensor1D;
+    const threshold = this.thresholds.perImage(labels);
+    this.thresholds.count(labels, tf.cast(tf.greaterEqual(tf.max(probs, 1), threshold), 'float32') as tf.Tensor1D);
+    return { studentView, teacherLogits, threshold };
   }
 
   loss(batch: TrainBatch, _progress: number, monitor: Monitor): LossTerms {
-    const { studentView, teacherLogits } = (batch.prepared ?? this.prepare(batch)) as { studentView: tf.Tensor4D; teacherLogits: tf.Tensor2D };
+    const prepared = (batch.prepared ?? this.prepare(batch)) as { studentView: tf.Tensor4D; teacherLogits: tf.Tensor2D; threshold?: tf.Tensor1D };
+    const { studentView, teacherLogits } = prepared;
+    const threshold = prepared.threshold ?? this.options.threshold;
     const studentLogits = this.logits(studentView);
-    const consistency = distillationLoss(studentLogits, teacherLogits, this.options.temperature, this.options.threshold);
-    monitor('distill_confident_fraction', tf.mean(tf.cast(tf.greaterEqual(tf.max(tf.softmax(teacherLogits), 1), this.options.threshold), 'float32')) as tf.Scalar);
+    const consistency = distillationLoss(studentLogits, teacherLogits, this.options.temperature, threshold);
+    monitor('distill_confident_fraction', tf.mean(tf.cast(tf.greaterEqual(tf.max(tf.softmax(teacherLogits), 1), threshold), 'float32')) as tf.Scalar);
     const terms: LossTerms = { cls: crossEntropy(this.logits(batch.source!.x), batch.source!.y), distill: consistency, ...this.targetTerm(batch) };
     if (this.options.classBalance > 0) {
-      const confident = tf.mean(tf.cast(tf.greaterEqual(tf.max(tf.softmax(teacherLogits), 1), this.options.threshold), 'float32')) as tf.Scalar;
+      const confident = tf.mean(tf.cast(tf.greaterEqual(tf.max(tf.softmax(teacherLogits), 1), threshold), 'float32')) as tf.Scalar;
       terms['class_balance'] = classBalanceLoss(studentLogits, confident);
     }
     return terms;
@@ -108,11 +124,12 @@ class Distill extends ClassifierAdapter {
   }
 
   override saveState(): Record<string, unknown> {
-    return { step: this.step };
+    return this.thresholds == null ? { step: this.step } : { step: this.step, counts: this.thresholds.state() };
   }
 
   override loadState(state: Record<string, unknown>): void {
     this.step = state['step'] as number;
+    if (this.thresholds != null) this.thresholds.load(state['counts'] as number[]);
   }
 
   /** Mean teacher: teacher <- decay * teacher + (1 - decay) * student, after every step. */
@@ -140,6 +157,7 @@ class Distill extends ClassifierAdapter {
 
   override dispose(): void {
     super.dispose();
+    this.thresholds?.dispose();
     this.teacher?.encoder.dispose();
     this.teacher?.classifier.dispose();
   }

@@ -17,6 +17,7 @@
 import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
 import { ClassifierAdapter, defineAdapter, type AdapterContext, type LossTerms, type Monitor, type TrainBatch } from '../src/train/adapter.js';
+import { ClassThresholds } from '../src/train/class-thresholds.js';
 import { strongAugment } from '../src/data/augment.js';
 
 const NEEDS = { source: true, targetUnlabelled: true, targetLabels: 'optional' } as const;
@@ -36,11 +37,11 @@ class SelfTrain extends ClassifierAdapter {
   readonly needs = NEEDS;
   private step = 0;
   /** Confident pseudo-labels per class so far (balanced thresholds), on the device. */
-  private readonly counts: tf.Variable;
+  private readonly thresholds: ClassThresholds;
 
   constructor(context: AdapterContext, private readonly options: Options) {
     super(context);
-    this.counts = tf.tidy(() => tf.zeros([context.numClasses]).variable(false));
+    this.thresholds = new ClassThresholds(context.numClasses, options.threshold);
   }
 
   /** Pseudo-labels and their mask from the weak view, and the strong view: no gradient, before the gradient scope. */
@@ -51,14 +52,9 @@ class SelfTrain extends ClassifierAdapter {
     const confidence = tf.max(probs, 1);
     const labels = tf.argMax(probs, 1);
     const k = this.context.numClasses;
-    let threshold: tf.Tensor = tf.scalar(this.options.threshold);
-    if (this.options.balanced) {
-      const beta = tf.div(this.counts, tf.maximum(tf.max(this.counts), 1));
-      const perClass = tf.mul(this.options.threshold, tf.div(beta, tf.sub(2, beta)));
-      threshold = tf.gather(perClass, labels);
-    }
-    const mask = tf.cast(tf.greaterEqual(confidence, threshold), 'float32');
-    if (this.options.balanced) this.counts.assign(tf.add(this.counts, tf.sum(tf.mul(tf.oneHot(labels, k), tf.expandDims(mask, 1)), 0)));
+    const threshold: tf.Tensor = this.options.balanced ? this.thresholds.perImage(labels as tf.Tensor1D) : tf.scalar(this.options.threshold);
+    const mask = tf.cast(tf.greaterEqual(confidence, threshold), 'float32') as tf.Tensor1D;
+    if (this.options.balanced) this.thresholds.count(labels as tf.Tensor1D, mask);
     const strong = strongAugment(weak, this.context.seed * 1_000_003 + this.step * 7 + 5);
     return { strong, pseudo: tf.oneHot(labels, k), mask };
   }
@@ -76,17 +72,17 @@ class SelfTrain extends ClassifierAdapter {
   }
 
   override saveState(): Record<string, unknown> {
-    return { step: this.step, counts: Array.from(this.counts.dataSync()) };
+    return { step: this.step, counts: this.thresholds.state() };
   }
 
   override loadState(state: Record<string, unknown>): void {
     this.step = state['step'] as number;
-    tf.tidy(() => this.counts.assign(tf.tensor1d(state['counts'] as number[])));
+    this.thresholds.load(state['counts'] as number[]);
   }
 
   override dispose(): void {
     super.dispose();
-    this.counts.dispose();
+    this.thresholds.dispose();
   }
 }
 

@@ -3,7 +3,7 @@
  * the confidence threshold of self-ensembling (French et al., ICLR 2018):
  *
  *   p_t = softmax(teacher / T), log q_s = log_softmax(student / T)
- *   m_b = 1 if max_k softmax(teacher_b) >= threshold else 0
+ *   m_b = 1 if max_k softmax(teacher_b) >= threshold (_b) else 0   (one threshold, or one per image [B])
  *   L = T^2 * sum_b m_b * (-sum_k p_t,bk log q_s,bk) / B
  *
  * The teacher is a constant (no gradient). studentLogits, teacherLogits: [B, K] -> scalar.
@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { stopGradient } from './gradient.js';
 
-export function distillationLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, temperature = 1, threshold = 0): tf.Scalar {
+export function distillationLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, temperature = 1, threshold: number | tf.Tensor1D = 0): tf.Scalar {
   return tf.tidy(() => {
     const teacher = stopGradient(teacherLogits);
     const soft = tf.softmax(tf.div(teacher, temperature));
