@@ -72,9 +72,18 @@ const IGNORED = [/^train\.seed$/, /^name$/, /^tracking\./, /^sweep/, /^(source|t
 function variedKeys(runs: readonly ReportRun[], keep: (key: string) => boolean): string[] {
   const keys = new Set<string>();
   for (const r of runs) for (const k of Object.keys(r.params)) if (keep(k) && !IGNORED.some((re) => re.test(k))) keys.add(k);
-  // A key some runs lack (logged by another dalab version, or a strategy option) varies only if the
-  // runs that have it disagree.
-  return [...keys].filter((k) => new Set(runs.map((r) => r.params[k]).filter((v) => v != null)).size > 1).sort();
+  // A key some runs lack varies if the runs that have it disagree, or if a run of the same dalab
+  // version lacks it (an option whose default is not logged, e.g. mmd's layers, set in some runs
+  // only); runs of another version may simply predate the key.
+  const version = (r: ReportRun) => r.tags['dalab.version'] ?? '';
+  return [...keys]
+    .filter((k) => {
+      const having = runs.filter((r) => r.params[k] != null);
+      if (new Set(having.map((r) => r.params[k])).size > 1) return true;
+      const versions = new Set(having.map(version));
+      return runs.some((r) => r.params[k] == null && versions.has(version(r)));
+    })
+    .sort();
 }
 
 function describe(params: Record<string, string>, keys: readonly string[], strip = ''): string {

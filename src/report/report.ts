@@ -130,8 +130,8 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
 
   // 6. tables
   const { summary, paired, roles } = context;
-  const accuracy = accuracyTable(summary, roles);
-  const pairedT = pairedTable(paired, roles);
+  const accuracy = accuracyTable(summary, roles, metric);
+  const pairedT = pairedTable(paired, roles, metric);
   const selection = selectionRows(context);
   const selectionT = selectionTable(selection, roles);
   write('tables.md', `# Results\n\n${toMarkdown(accuracy)}\n${paired.length > 0 ? toMarkdown(pairedT) + '\n' : ''}${selection.length > 0 ? toMarkdown(selectionT) : ''}`);

@@ -30,7 +30,21 @@ function column(r: { benchmark: string; setting: string }): string {
  * a last column with each method's mean over the columns (only for a method present in every
  * column). The best non-oracle entry of each column in bold (compared at the printed rounding).
  */
-export function accuracyTable(summary: readonly SummaryRow[], roles: MethodRoles): Table {
+const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** How a caption names the compared metric (`dalab report --metric`). */
+export function metricLabel(metric = 'final/target_test_acc'): string {
+  const known: Record<string, string> = {
+    'final/target_test_acc': 'target test accuracy',
+    'final/target_test_acc_last': 'target test accuracy of the last checkpoint',
+    'final/target_test_acc_oracle': 'target test accuracy of the checkpoint chosen on labelled target validation data',
+    'final/target_val_acc': 'target validation accuracy',
+    'final/source_test_acc': 'source test accuracy',
+  };
+  return known[metric] ?? metric;
+}
+
+export function accuracyTable(summary: readonly SummaryRow[], roles: MethodRoles, metric?: string): Table {
   const columns = [...new Set(summary.map(column))].sort(natural);
   const methods = roles.order(summary.map((r) => r.method));
   const isOracle = (m: string) => roles.of(m) === 'oracle';
@@ -55,7 +69,7 @@ export function accuracyTable(summary: readonly SummaryRow[], roles: MethodRoles
   const oracles = methods.filter(isOracle);
   return {
     caption:
-      `Target test accuracy (%), mean ± standard deviation over ${seeds} seeds; best non-oracle method of each column in bold` +
+      `${capitalise(metricLabel(metric))} (%), mean ± standard deviation over ${seeds} seeds; best non-oracle method of each column in bold` +
       `${meanColumn != null ? '; the last column is the mean over the columns before it (methods run in every column)' : ''}` +
       `${oracles.length > 0 ? `; ${oracles.join(', ')} ${oracles.length > 1 ? 'are the oracles' : 'is the oracle'} (trained on labelled target data)` : ''}.`,
     header: ['Method', ...columns, ...(meanColumn != null ? [meanColumn] : [])],
@@ -78,12 +92,12 @@ function byColumnAndMethod(roles: MethodRoles) {
     natural(column(a), column(b)) || roles.order([a.method, b.method]).indexOf(a.method) - roles.order([a.method, b.method]).indexOf(b.method);
 }
 
-export function pairedTable(paired: readonly PairedRow[], roles: MethodRoles): Table {
+export function pairedTable(paired: readonly PairedRow[], roles: MethodRoles, metric?: string): Table {
   const baseline = roles.label('lower-bound');
   const sorted = [...paired].sort(byColumnAndMethod(roles));
   const p = (x: number) => (Number.isNaN(x) ? '–' : x < 0.001 ? '<0.001' : fixed(x, 3));
   return {
-    caption: `Paired comparison with ${baseline} over the same seeds: difference in target test accuracy (percentage points, mean ± std of the per-seed differences) and the two-sided paired t-test; bold: p < 0.05.`,
+    caption: `Paired comparison with ${baseline} over the same seeds: difference in ${metricLabel(metric)} (percentage points, mean ± std of the per-seed differences) and the two-sided paired t-test; bold: p < 0.05.`,
     header: ['Benchmark', 'Method', `Δ vs ${baseline} (pp)`, 'pairs', 't', 'p'],
     textColumns: 2,
     rows: sorted.map((r) => [

@@ -60,6 +60,10 @@ test('mean, std, 95% CI and the paired t-test equal the values computed by hand'
   const tex = toLatex(pairedTable(pairedVsSource(rows), new MethodRoles(rows)), 'paired');
   t.regex(tex, /\\toprule/);
   t.regex(tex, /dann & \\textbf\{\+5\.0 \$\\pm\$ 1\.0\} & 3 & 8\.66 & 0\.013 \\\\/);
+  // Captions name the compared metric (dalab report --metric).
+  t.regex(md, /^Target test accuracy \(%\)/m);
+  t.regex(toMarkdown(accuracyTable(summary, new MethodRoles(rows), 'final/target_val_acc')), /^Target validation accuracy \(%\)/m);
+  t.regex(toMarkdown(pairedTable(pairedVsSource(rows), new MethodRoles(rows), 'final/target_val_acc')), /difference in target validation accuracy/);
 });
 
 test('pairs only seeds both strategies ran; filters and --parent select runs', async (t) => {
@@ -99,6 +103,24 @@ test('a varied setting splits the comparison; strategy options that vary make me
       ['target.labels=10', 5],
     ],
   );
+});
+
+test('an option logged only where it was set (mmd layers) makes a method of its own among runs of one dalab version, not across versions', async (t) => {
+  const root = tempDir('dalab-report-');
+  const layers = { 'adapter.layers': '["fc2","logits"]' };
+  await writeStore(root, 'variants', [
+    { adapter: 'source', seed: 0, acc: 0.6, version: '0.2.0' },
+    { adapter: 'mmd', seed: 0, acc: 0.7, version: '0.2.0' },
+    { adapter: 'mmd', seed: 0, acc: 0.75, version: '0.2.0', params: layers },
+  ]);
+  t.deepEqual(runRows((await loadRuns({ from: root })).runs).map((r) => r.method).sort(), ['mmd (layers=-)', 'mmd (layers=["fc2","logits"])', 'source']);
+  // A run of an older dalab that did not log the key is not another method.
+  const old = tempDir('dalab-report-');
+  await writeStore(old, 'versions', [
+    { adapter: 'mmd', seed: 0, acc: 0.7, version: '0.1.0' },
+    { adapter: 'mmd', seed: 1, acc: 0.75, version: '0.2.0', params: layers },
+  ]);
+  t.deepEqual(runRows((await loadRuns({ from: old })).runs).map((r) => r.method), ['mmd', 'mmd']);
 });
 
 test('a store without source runs: no paired rows, and dalab report still writes its files', async (t) => {

@@ -40,6 +40,10 @@ export interface FixtureRun {
   benchmark?: string;
   /** final/target_test_acc_oracle: the accuracy of the checkpoint chosen on labelled target val. */
   oracleAcc?: number;
+  /** More params (strategy options, ...). */
+  params?: Record<string, string>;
+  /** The dalab.version tag (none by default). */
+  version?: string;
 }
 
 function strategyTags(r: FixtureRun): Record<string, string> {
@@ -57,7 +61,7 @@ export async function writeStore(root: string, experiment: string, runs: Fixture
       experiment,
       runName: `${experiment}-${r.adapter}-s${r.seed}`,
       ...(r.parentRunId != null ? { parentRunId: r.parentRunId } : {}),
-      tags: { 'dalab.adapter': r.adapter, 'dalab.benchmark': r.benchmark ?? 'synth-digits->mnist-10k', 'dalab.seed': String(r.seed), ...strategyTags(r) },
+      tags: { 'dalab.adapter': r.adapter, 'dalab.benchmark': r.benchmark ?? 'synth-digits->mnist-10k', 'dalab.seed': String(r.seed), ...strategyTags(r), ...(r.version != null ? { 'dalab.version': r.version } : {}) },
     });
     const [sourceDataset, targetDataset] = (r.benchmark ?? 'synth-digits->mnist-10k').split('->');
     run.logParams({
@@ -69,6 +73,7 @@ export async function writeStore(root: string, experiment: string, runs: Fixture
       ...(r.freeze != null ? { 'adapter.freeze': String(r.freeze) } : {}),
       'train.seed': String(r.seed),
       'train.steps': '300',
+      ...r.params,
     });
     const curve = r.curve ?? [r.acc - 0.2, r.acc - 0.05, r.acc];
     curve.forEach((v, i) => run.logMetric('target_test_acc', v, (i + 1) * 100));
