@@ -50,6 +50,7 @@ import { DatasetRegistry } from './data/registry.js';
 import { mnist10kDataset } from './data/datasets/mnist-10k.js';
 import { synthDigitsDataset } from './data/datasets/synth-digits.js';
 import { mnistMDataset } from './data/datasets/mnist-m.js';
+import { mnistMOriginalDataset } from './data/datasets/mnist-m-original.js';
 import { mnistDataset } from './data/datasets/mnist.js';
 import { svhnDataset } from './data/datasets/svhn.js';
 import { uspsDataset } from './data/datasets/usps.js';
@@ -90,6 +91,7 @@ export function createContainer(): Container {
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(mnist10kDataset);
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(synthDigitsDataset);
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(mnistMDataset);
+  container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(mnistMOriginalDataset);
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(mnistDataset);
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(svhnDataset);
   container.bind<DatasetProvider>(TYPES.DatasetProvider).toConstantValue(uspsDataset);

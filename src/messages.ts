@@ -41,6 +41,7 @@ export const messages = {
     `${field}: '${folder}' has no ${wanted} (also tried with .gz)`,
   corruptMat: (file: string, detail: string) => `${file}: not a valid MAT-file: ${detail}`,
   corruptUsps: (file: string, detail: string) => `${file}: not a valid USPS file: ${detail}`,
+  corruptMnistM: (file: string, detail: string) => `${file}: not a valid MNIST-M archive: ${detail}`,
   datasetNotDownloaded: (field: string, name: string, missing: readonly string[], dir: string) =>
     `${field}: dataset '${name}' is not downloaded (missing ${missing.join(', ')} in ${dir}); run: dalab data download ${name}`,
   downloadFailed: (name: string, file: string, tries: readonly string[]) => `data download ${name}: ${file} could not be fetched: ${tries.join('; ')}`,

@@ -152,7 +152,7 @@ test('offline: dalab data download svhn fails with one line, exit 2; a run on sv
   const listed = JSON.parse(list.stdout) as { datasets: { name: string; present: boolean }[] };
   t.deepEqual(
     listed.datasets.map((d) => `${d.name}:${d.present}`),
-    ['mnist-10k:true', 'synth-digits:true', 'mnist-m:true', 'mnist:false', 'svhn:false', 'usps:false', 'idx:PATH:true', 'folder:PATH:true'],
+    ['mnist-10k:true', 'synth-digits:true', 'mnist-m:true', 'mnist-m-original:false', 'mnist:false', 'svhn:false', 'usps:false', 'idx:PATH:true', 'folder:PATH:true'],
   );
 });
 
