@@ -29,11 +29,12 @@ function listed(provider: DatasetProvider): ListedDataset {
 }
 
 export function formatList(rows: ListedDataset[]): string {
+  const width = Math.max(13, ...rows.map((r) => r.name.length));
   return (
     rows
       .map((r) => {
         const state = r.kind === 'download' ? (r.present ? `cached ${size(r.bytes ?? 0)}` : 'not downloaded') : r.kind === 'generic' ? '' : r.kind;
-        return `${r.name.padEnd(13)} ${state.padEnd(16)} ${r.description}`;
+        return `${r.name.padEnd(width)} ${state.padEnd(16)} ${r.description}`;
       })
       .join('\n') + `\ncache: ${dataRoot()} (DALAB_DATA)\n`
   );
