@@ -44,13 +44,13 @@ test.serial('distillationLoss takes one threshold per image: only images at or a
   close(t, distillationLoss(student, teacher, 1, 0).dataSync(), [(perSample[0]! + perSample[1]! + perSample[2]!) / 3], 'threshold 0');
 });
 
-test.serial('distill classThresholds: the teacher pseudo-labels pick per-image thresholds, the counts grow and are resume state; off by default', async (t) => {
+test.serial('distill classThresholds: the teacher pseudo-labels pick per-image thresholds, the counts grow and are resume state; off with false', async (t) => {
   await useBackend('wasm');
   const factory = createContainer().get(ExperimentRunner).adapterFactories().find((f) => f.name === 'distill')!;
   const source = { x: tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D, y: tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32'), 10) as tf.Tensor2D };
   const target = tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
   for (const on of [true, false]) {
-    const adapter = factory.configure(on ? { classThresholds: true } : {}, 'test').create({ backbone: digitnet.build({ input: [28, 28, 1], numClasses: 10, seed: 0 }), numClasses: 10, targetLabels: 0, seed: 0 });
+    const adapter = factory.configure({ classThresholds: on }, 'test').create({ backbone: digitnet.build({ input: [28, 28, 1], numClasses: 10, seed: 0 }), numClasses: 10, targetLabels: 0, seed: 0 });
     const phase = adapter.phases(10).at(-1)!;
     if (phase.subSteps != null) return t.fail('distill has no sub-steps');
     phase.begin?.();

@@ -7,10 +7,10 @@ import { digitnet } from '../../src/models/backbones.js';
 import { classBalanceLoss } from '../../src/losses/distillation.js';
 import { useBackend } from '../helpers.js';
 
-test.serial('distill classBalance: a class_balance term with its weight (ramped as distill); absent by default', async (t) => {
+test.serial('distill classBalance: a class_balance term with its weight (ramped as distill); absent at 0', async (t) => {
   await useBackend('wasm');
   const factory = createContainer().get(ExperimentRunner).adapterFactories().find((f) => f.name === 'distill')!;
-  for (const [options, expected] of [[{ classBalance: 0.5, threshold: 0 }, true], [{}, false]] as const) {
+  for (const [options, expected] of [[{ classBalance: 0.5, threshold: 0, classThresholds: false }, true], [{ classBalance: 0 }, false]] as const) {
     const backbone = digitnet.build({ input: [28, 28, 1], numClasses: 10, seed: 0 });
     const adapter = factory.configure({ ...options }, 'test').create({ backbone, numClasses: 10, targetLabels: 0, seed: 0 });
     const phase = adapter.phases(10).at(-1)!;

@@ -51,5 +51,5 @@ test("cdan's CDAN+E switch is its own option (entropyConditioning), not shadowed
   const both = factory('cdan').configure({ entropyConditioning: true, entropy: 0.1 }, 'f.yaml');
   t.is(both.options['entropyConditioning'], true);
   t.is(both.options['entropy'], 0.1);
-  t.is(factory('cdan').configure({}, 'f.yaml').options['entropyConditioning'], false);
+  t.is(factory('cdan').configure({}, 'f.yaml').options['entropyConditioning'], true, 'CDAN+E by default');
 });
