@@ -107,12 +107,11 @@ class Distill extends ClassifierAdapter {
     const threshold = prepared.threshold ?? this.options.threshold;
     const studentLogits = this.logits(studentView);
     const consistency = distillationLoss(studentLogits, teacherLogits, this.options.temperature, threshold);
-    monitor('distill_confident_fraction', tf.mean(tf.cast(tf.greaterEqual(tf.max(tf.softmax(teacherLogits), 1), threshold), 'float32')) as tf.Scalar);
+    // The fraction of confident teacher predictions: logged, and the class-balance term's scale.
+    const confident = tf.mean(tf.cast(tf.greaterEqual(tf.max(tf.softmax(teacherLogits), 1), threshold), 'float32')) as tf.Scalar;
+    monitor('distill_confident_fraction', confident);
     const terms: LossTerms = { cls: crossEntropy(this.logits(batch.source!.x), batch.source!.y), distill: consistency, ...this.targetTerm(batch) };
-    if (this.options.classBalance > 0) {
-      const confident = tf.mean(tf.cast(tf.greaterEqual(tf.max(tf.softmax(teacherLogits), 1), threshold), 'float32')) as tf.Scalar;
-      terms['class_balance'] = classBalanceLoss(studentLogits, confident);
-    }
+    if (this.options.classBalance > 0) terms['class_balance'] = classBalanceLoss(studentLogits, confident);
     return terms;
   }
 
