@@ -12,7 +12,8 @@
  * TensorFlow), and tfjs's Adam issues ~14 of them per variable: 140 for digitnet's 10 variables,
  * ~7.5 ms of a 38 ms step on 2 cores (2026-12-03). Here a step is 2 (flatten) + 12 + 1 (split) +
  * 2 per variable (reshape, add) ops. The moments live in two flat variables in the order of the
- * first call's names; a later call must pass the same names (the Stepper always does).
+ * first call's names; a later call must pass the same names (the Stepper always does), except the
+ * first call after loadState(), which may rename them (same count and sizes, by position).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -53,6 +54,8 @@ export function savedVariable(arrays: SavedArrays, name: string): tf.Variable {
 export class FlatAdam implements StepOptimizer {
   private names: string[] | null = null;
   private sizes: number[] = [];
+  /** Set by loadState(): the next call may bring the same variables under other names. */
+  private rebind = false;
   private firstMoment: tf.Variable | null = null;
   private secondMoment: tf.Variable | null = null;
   private readonly accBeta1: tf.Variable;
@@ -79,9 +82,15 @@ export class FlatAdam implements StepOptimizer {
       const total = this.sizes.reduce((a, b) => a + b, 0);
       this.firstMoment = tf.tidy(() => tf.zeros([total]).variable(false));
       this.secondMoment = tf.tidy(() => tf.zeros([total]).variable(false));
+    } else if (this.rebind && names.length === this.names.length && names.every((n, i) => gradients[n]!.size === this.sizes[i])) {
+      // A resumed run builds its model in another process, where tfjs gives the variables other
+      // unique names (`conv1/kernel` vs `conv1/kernel_41` of a sweep worker's 41st model): the
+      // moments are matched by position and size, as tfjs's own optimisers match their slots.
+      this.names = names;
     } else if (names.length !== this.names.length || names.some((n, i) => n !== this.names![i])) {
       throw new Error(`FlatAdam: the variables changed between steps (${this.names.join(', ')} -> ${names.join(', ')})`);
     }
+    this.rebind = false;
     const variables = this.names.map((name) => {
       const v = tf.engine().registeredVariables[name];
       if (v == null) throw new Error(`FlatAdam: no variable named ${name}`);
@@ -125,6 +134,7 @@ export class FlatAdam implements StepOptimizer {
       this.accBeta2.assign(tf.scalar(savedArray(arrays, `${prefix}accBeta2`).data[0]!));
     });
     this.names = (json['names'] as string[] | null) ?? null;
+    this.rebind = true;
     this.sizes = (json['sizes'] as number[]) ?? [];
     if (this.firstMoment != null) tf.dispose([this.firstMoment, this.secondMoment!]);
     this.firstMoment = this.names == null ? null : savedVariable(arrays, `${prefix}m`);

@@ -149,12 +149,20 @@ export interface LoopOptions {
   checkpoints?: LoopCheckpoints;
 }
 
-/** A test hook (the resume tests): the process kills itself with SIGKILL right after this step. */
-const KILL_AT_STEP = Number(process.env['DALAB_TEST_KILL_AT_STEP'] ?? NaN);
+/**
+ * A test hook (the resume tests): the process kills itself with SIGKILL right after this step;
+ * `N:STEP` waits for the process's N-th training loop (a sweep worker's N-th combination).
+ */
+const KILL_HOOK = /^(?:(\d+):)?(\d+)$/.exec(process.env['DALAB_TEST_KILL_AT_STEP'] ?? '');
+const KILL_AT_STEP = KILL_HOOK == null ? NaN : Number(KILL_HOOK[2]);
+const KILL_IN_LOOP = KILL_HOOK?.[1] == null ? null : Number(KILL_HOOK[1]);
+let loopsStarted = 0;
 /** A test hook (the divergence test): a NaN pixel in the batches of this step. */
 const NAN_AT_STEP = Number(process.env['DALAB_TEST_NAN_AT_STEP'] ?? NaN);
 
 export async function runLoop(config: ExperimentConfig, adapter: Adapter, source: DomainSplits, target: TargetSplits, options: LoopOptions): Promise<LoopResult> {
+  loopsStarted += 1;
+  const killAtStep = KILL_IN_LOOP == null || KILL_IN_LOOP === loopsStarted ? KILL_AT_STEP : NaN;
   const observer = options.observer ?? {};
   const selector = options.validators.find((v) => v.name === config.select.by);
   if (selector == null) throw new Error(`select.by: no validator '${config.select.by}' is bound`);
@@ -345,7 +353,7 @@ export async function runLoop(config: ExperimentConfig, adapter: Adapter, source
       for (const [k, v] of Object.entries(monitors)) scalars[`monitor:${k}`] = v;
       for (const [k, v] of Object.entries(gradNorms)) scalars[`grad:${k}`] = v;
       pending.push({ step, scalars });
-      if (step === KILL_AT_STEP) process.kill(process.pid, 'SIGKILL');
+      if (step === killAtStep) process.kill(process.pid, 'SIGKILL');
       if (step % logEvery === 0 || local === phase.steps) {
         await drain();
         // Native backends resolve reads as microtasks: without this the event loop (timers, the

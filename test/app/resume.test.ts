@@ -226,6 +226,33 @@ test('a sweep whose workers were killed halfway continues each combination from 
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+for (const backend of ['tensorflow', 'wasm'] as const) {
+  const run = backend !== 'tensorflow' || native.loaded || inCi ? test : test.skip;
+  run(`${backend}: a checkpoint written by a sweep's second combination in one process (variables named conv1/kernel_1 ...) resumes in a fresh process, the uninterrupted metrics`, (t) => {
+    const dir = tempDir('dalab-sweep-second-');
+    const store = path.join(dir, 'store');
+    const file = writeTiny(dir, `file:${store}`, '{ name: cdan }', 24);
+    fs.appendFileSync(file, 'sweep:\n  train.seed: [3, 4]\n');
+    const env = { DALAB_BACKEND: backend };
+    // One worker: the sweep trains its combinations in its own process, which the hook kills.
+    const killed = dalab(['sweep', file, '--workers', '1', '--json'], { ...env, DALAB_TEST_KILL_AT_STEP: '2:14' });
+    t.is(killed.status, null, killed.stderr);
+    const resumed = dalab(['sweep', file, '--workers', '1', '--json'], env);
+    t.is(resumed.status, 0, resumed.stderr);
+    const summary = JSON.parse(resumed.stdout.trim().split('\n').pop()!) as { runs: Summary[]; skipped: number[] };
+    t.deepEqual(summary.skipped, [0], 'the first combination had finished');
+    t.is(summary.runs.length, 1);
+    const second = summary.runs[0]!;
+    t.is(second.status, 'FINISHED');
+    t.regex(resumed.stderr, new RegExp(`resuming run ${second.runId} from step 12\\n`));
+    // The optimiser's moments went back to the right variables: the uninterrupted run's metrics.
+    const alone = dalab(['run', file, '--set', 'train.seed=4', '--set', `tracking.uri=file:${path.join(dir, 'alone')}`, '--json'], env);
+    t.is(alone.status, 0, alone.stderr);
+    t.deepEqual(second.metrics, lastJson(alone.stdout).metrics);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+}
+
 test('divergence: a planted NaN input stops the run FAILED with exit 1 and the tags, the last good checkpoint kept', (t) => {
   const dir = tempDir('dalab-nan-');
   const store = path.join(dir, 'store');
