@@ -24,6 +24,7 @@ import { ClassifierAdapter, defineAdapter, variablesOf, type AdapterContext, typ
 import { crossEntropy, smoothedCrossEntropy } from '../src/losses/classification.js';
 import { informationMaximisation } from '../src/losses/information.js';
 import { WeightNormDense } from '../src/models/weight-norm.js';
+import { SeededDropout } from '../src/models/builder.js';
 
 const NEEDS = { source: true, targetUnlabelled: true, targetLabels: 'never' } as const;
 
@@ -37,6 +38,8 @@ const options = z
     smoothing: z.number().min(0).max(1).default(0.1),
     /** Units of the bottleneck of SHOT's head (its own source phase only). */
     bottleneck: z.number().int().positive().default(256),
+    /** Dropout after the bottleneck's batch norm (the authors' digit code: 0.5; its own source phase only). */
+    dropout: z.number().min(0).max(0.95).default(0),
     /** How often the pseudo-labels are recomputed over the adaptation. */
     refreshes: z.number().int().positive().default(15),
     /** A class takes part in the clustering when more than this many images are predicted as it. */
@@ -48,10 +51,12 @@ const options = z
 type Options = z.infer<typeof options>;
 
 /** SHOT's head: bottleneck (dense + batch norm) -> weight-normalised linear classifier. */
-function shotHead(featureSize: number, bottleneck: number, numClasses: number, seed: number): tf.LayersModel {
+function shotHead(featureSize: number, bottleneck: number, numClasses: number, seed: number, dropout: number): tf.LayersModel {
   const f = tf.input({ shape: [featureSize], name: 'features' });
   let h = tf.layers.dense({ name: 'shot_bottleneck', units: bottleneck, kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(f) as tf.SymbolicTensor;
   h = tf.layers.batchNormalization({ name: 'shot_bn' }).apply(h) as tf.SymbolicTensor;
+  // The authors' digit bottleneck (digit/network.py feat_bootleneck 'bn'): Linear, BatchNorm1d, Dropout 0.5.
+  if (dropout > 0) h = new SeededDropout({ name: 'shot_dropout', rate: dropout, seed: seed + 2 }).apply(h) as tf.SymbolicTensor;
   const logits = new WeightNormDense({ units: numClasses, name: 'logits', seed: seed + 1 }).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: f, outputs: logits, name: 'classifier' });
 }
@@ -134,7 +139,7 @@ class Shot extends ClassifierAdapter {
     if (!context.pretrained) {
       const featureSize = this.encoder.outputs[0]!.shape[1] as number;
       this.classifier.dispose();
-      this.classifier = shotHead(featureSize, options.bottleneck, context.numClasses, context.seed * 13 + 7);
+      this.classifier = shotHead(featureSize, options.bottleneck, context.numClasses, context.seed * 13 + 7, options.dropout);
       context.backbone.classifier = this.classifier;
     }
     this.findHypothesis();

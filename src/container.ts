@@ -10,6 +10,7 @@ import type { BackboneFactory } from './models/backbones.js';
 import { digitnet } from './models/backbones.js';
 import { resnet } from './models/resnet.js';
 import { lenet } from './models/lenet.js';
+import { lenetDa } from './models/lenet-da.js';
 import { alexnet } from './models/alexnet.js';
 import { vgg } from './models/vgg.js';
 import { densenet } from './models/densenet.js';
@@ -110,7 +111,7 @@ export function createContainer(): Container {
 
   // Backbones.
   container.bind<BackboneFactory>(TYPES.BackboneFactory).toConstantValue(digitnet);
-  for (const backbone of [resnet, lenet, alexnet, vgg, densenet, inception, mobilenet]) container.bind<BackboneFactory>(TYPES.BackboneFactory).toConstantValue(backbone);
+  for (const backbone of [resnet, lenet, lenetDa, alexnet, vgg, densenet, inception, mobilenet]) container.bind<BackboneFactory>(TYPES.BackboneFactory).toConstantValue(backbone);
 
   // Trackers by URI scheme.
   container.bind<TrackerFactory>(TYPES.TrackerFactory).toConstantValue((uri: string) => {

@@ -58,9 +58,19 @@ export const trainSchema = z
     optimizer: z.enum(['adam', 'sgd']).default('adam'),
     lr: z.number().positive().default(0.001),
     momentum: z.number().min(0).max(1).default(0.9),
+    /** SGD: Nesterov momentum (PyTorch's nesterov=True; Transfer-Learning-Library's recipes use it). */
+    nesterov: z.boolean().default(false),
     /** L2 on the kernels (convolution and dense weights, not biases or batch norm): gradient + weightDecay * w (PyTorch's weight_decay). */
     weightDecay: z.number().min(0).default(0),
-    schedule: z.enum(['constant', 'step', 'cosine', 'dann']).default('constant'),
+    /**
+     * constant | step | cosine | dann (lr / (1 + 10 p)^0.75, p = step / steps) | inv (Caffe's and
+     * Transfer-Learning-Library's lr * (1 + invGamma * iteration)^-power, by iteration, not progress).
+     */
+    schedule: z.enum(['constant', 'step', 'cosine', 'dann', 'inv']).default('constant'),
+    /** inv schedule: the rate's decay per iteration (Transfer-Learning-Library's lr_gamma, 0.001). */
+    invGamma: z.number().positive().default(0.001),
+    /** inv schedule: the exponent (lr_decay, 0.75). */
+    power: z.number().positive().default(0.75),
     /** step schedule: multiply the rate by `gamma` every `stepSize` steps. */
     stepSize: positiveInt.optional(),
     gamma: z.number().positive().default(0.1),

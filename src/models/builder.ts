@@ -92,8 +92,42 @@ export class AdaptiveAvgPool2D extends tf.layers.Layer {
 }
 tf.serialization.registerClass(AdaptiveAvgPool2D);
 
+/**
+ * Dropout with a new mask at every training call, reproducible from its seed. tfjs's dropout layer
+ * given a `seed` draws the *same* mask at every call (tf.dropout seeds a fresh generator each
+ * time), so a seeded tfjs dropout is a fixed sub-network, not dropout. Here call k uses seed
+ * `seed + k`. `noiseShape` entries of null take the input's size (Dropout2d: [null, 1, 1, null]).
+ * A resumed run starts the count again (its masks differ from an uninterrupted run's).
+ */
+export class SeededDropout extends tf.layers.Layer {
+  static readonly className = 'DalabSeededDropout';
+  private readonly rate: number;
+  private readonly seed: number;
+  private readonly noiseShape: (number | null)[] | undefined;
+  private calls = 0;
+
+  constructor(config: { rate: number; seed: number; noiseShape?: (number | null)[]; name?: string }) {
+    super(config);
+    this.rate = config.rate;
+    this.seed = config.seed;
+    this.noiseShape = config.noiseShape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    if (kwargs['training'] !== true || this.rate === 0) return x;
+    const shape = this.noiseShape == null ? undefined : this.noiseShape.map((d, i) => d ?? x.shape[i]!);
+    return tf.dropout(x, this.rate, shape, this.seed + this.calls++);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed, ...(this.noiseShape == null ? {} : { noiseShape: this.noiseShape }) };
+  }
+}
+tf.serialization.registerClass(SeededDropout);
+
 export type Padding = number | 'same' | 'valid';
-export type Init = 'he' | 'he-in' | 'glorot';
+export type Init = 'he' | 'he-in' | 'glorot' | 'torch';
 
 export interface ConvSpec {
   filters: number;
@@ -102,7 +136,7 @@ export interface ConvSpec {
   /** Symmetric padding on every side (PyTorch's `padding`); default (k - 1) / 2. */
   pad?: Padding;
   bias?: boolean;
-  /** he: kaiming normal, fan-out (torchvision's ResNet, VGG, MobileNet, DenseNet); he-in: fan-in; glorot: uniform. */
+  /** he: kaiming normal, fan-out (torchvision's ResNet, VGG, MobileNet, DenseNet); he-in: fan-in; glorot: uniform; torch: PyTorch's default U(+-1/sqrt(fan_in)). */
   init?: Init;
   /** groups = channels: a depthwise convolution. */
   depthwise?: boolean;
@@ -151,6 +185,8 @@ export class NetBuilder {
 
   private initializer(init: Init): ReturnType<typeof tf.initializers.glorotUniform> {
     if (init === 'glorot') return tf.initializers.glorotUniform({ seed: this.next() });
+    // PyTorch's default for Conv2d and Linear: kaiming_uniform(a = sqrt 5) = U(+-1 / sqrt(fan_in)), variance 1 / (3 fan_in).
+    if (init === 'torch') return tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: this.next() });
     return tf.initializers.varianceScaling({ scale: 2, mode: init === 'he' ? 'fanOut' : 'fanIn', distribution: 'normal', seed: this.next() });
   }
 
@@ -234,8 +270,10 @@ export class NetBuilder {
     return this.apply(tf.layers.globalAveragePooling2d({ name }), x);
   }
 
-  dropout(x: tf.SymbolicTensor, name: string, rate: number): tf.SymbolicTensor {
-    return rate > 0 ? this.apply(tf.layers.dropout({ name, rate, seed: this.next() }), x) : x;
+  /** Dropout (a new mask each training call); `spatial`: whole channels, PyTorch's Dropout2d. */
+  dropout(x: tf.SymbolicTensor, name: string, rate: number, spatial = false): tf.SymbolicTensor {
+    if (rate <= 0) return x;
+    return this.apply(new SeededDropout({ name, rate, seed: this.next(), ...(spatial ? { noiseShape: [null, 1, 1, null] } : {}) }), x);
   }
 
   flatten(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {

@@ -15,5 +15,8 @@ export function learningRate(train: TrainConfig, step: number): number {
     case 'dann':
       // Ganin & Lempitsky 2015: mu_p = mu_0 / (1 + alpha p)^beta, alpha = 10, beta = 0.75.
       return train.lr / Math.pow(1 + 10 * p, 0.75);
+    case 'inv':
+      // Caffe's "inv" policy, Transfer-Learning-Library's LambdaLR: lr (1 + gamma iter)^-power.
+      return train.lr * Math.pow(1 + train.invGamma * step, -train.power);
   }
 }

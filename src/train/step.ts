@@ -106,8 +106,8 @@ class TfjsAdam implements StepOptimizer {
 class TfjsMomentum implements StepOptimizer {
   private readonly inner: tf.MomentumOptimizer;
   private readonly fields: TfjsMomentumFields;
-  constructor(lr: number, momentum: number) {
-    this.inner = tf.train.momentum(lr, momentum);
+  constructor(lr: number, momentum: number, nesterov: boolean) {
+    this.inner = tf.train.momentum(lr, momentum, nesterov);
     this.fields = this.inner as unknown as TfjsMomentumFields;
   }
   applyGradients(gradients: tf.NamedTensorMap): void {
@@ -140,7 +140,7 @@ class TfjsMomentum implements StepOptimizer {
  */
 function makeOptimizer(train: TrainConfig, beta1 = 0.9): StepOptimizer {
   if (train.optimizer === 'adam') return tf.getBackend() === 'tensorflow' ? new FlatAdam(train.lr, beta1) : new TfjsAdam(train.lr, beta1);
-  return new TfjsMomentum(train.lr, train.momentum);
+  return new TfjsMomentum(train.lr, train.momentum, train.nesterov);
 }
 
 /** A test hook (the divergence test): the batch with its first pixel NaN. */
