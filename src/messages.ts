@@ -20,6 +20,8 @@ export const messages = {
   backendUnavailable: (name: string, reason: string) =>
     `--backend: '${name}' is not available here: ${reason} (run 'dalab backends' to see what loads)`,
   fileNotFound: (file: string) => `${file}: no such experiment file`,
+  referenceFileNotFound: (file: string) => `--reference ${file}: no such file (an experiment file with a reference: block)`,
+  referenceMissing: (file: string) => `--reference ${file}: the file has no reference: block (benchmark -> strategy -> published value, with cite:)`,
   yamlSyntax: (file: string, detail: string) => `${file}: not valid YAML: ${detail}`,
   notAMapping: (file: string) => `${file}: an experiment file must be a YAML mapping (key: value)`,
   badSetSyntax: (arg: string) => `--set ${arg}: expected key=value with a dotted key, e.g. --set train.steps=500`,

@@ -371,7 +371,7 @@ export class ExperimentRunner {
       run.setTags({ 'dalab.resumed_from_step': earlier != null ? `${earlier},${from}` : String(from) });
     }
     // The resolved config with the strategy's options as it parsed them (its defaults filled in).
-    const { sweep: _sweep, ...withoutSweep } = config;
+    const { sweep: _sweep, reference: _reference, ...withoutSweep } = config;
     const backboneOptions = prepared.backbone.options;
     const resolved = {
       ...withoutSweep,

@@ -163,7 +163,7 @@ export function flattenConfig(value: unknown, prefix = '', out: Record<string, s
 
 /** A stable hash of the resolved config minus what does not change results (tracking, sweep). */
 export function configHash(config: ExperimentConfig): string {
-  const { tracking: _tracking, sweep: _sweep, ...rest } = config;
+  const { tracking: _tracking, sweep: _sweep, reference: _reference, ...rest } = config;
   const flat = flattenConfig(rest);
   const canonical = Object.keys(flat)
     .sort()

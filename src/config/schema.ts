@@ -118,6 +118,36 @@ export const trackingSchema = z
   })
   .strict();
 
+/** A published number: the value in percent, or with its own tolerance and citation. */
+const publishedValue = z.union([
+  z.number().min(0).max(100),
+  z
+    .object({
+      value: z.number().min(0).max(100),
+      /** Points below the published value that still count as reproduced (default: the block's). */
+      tolerance: z.number().nonnegative().optional(),
+      /** Where this number comes from, when not from the block's `cite`. */
+      cite: z.string().min(1).optional(),
+    })
+    .strict(),
+]);
+
+/**
+ * Published results to compare with (`dalab report --reference FILE`): benchmark ('source ->
+ * target', as dalab names it) -> strategy -> value in percent. Read by the report only: it changes
+ * no run (not logged as a param, not in the config hash).
+ */
+export const referenceSchema = z
+  .object({
+    /** The paper and table, or the repository file, the numbers come from. */
+    cite: z.string().min(1),
+    /** Points below the published value that still count as reproduced (a measured mean above it always does). */
+    tolerance: z.number().nonnegative().default(3),
+    values: z.record(z.string().regex(/^\S(.*\S)? -> \S(.*\S)?$/, "a benchmark as 'source -> target', e.g. 'mnist-10k -> usps'"), z.record(z.string().min(1), publishedValue)),
+  })
+  .strict();
+export type Reference = z.infer<typeof referenceSchema>;
+
 /** One sweep grid: dotted key -> the values of that axis. */
 const sweepGrid = z.record(z.string(), z.array(z.unknown()).min(1));
 
@@ -131,6 +161,8 @@ export const experimentSchema = z
     train: trainSchema.default(trainSchema.parse({})),
     select: selectSchema.default({ by: 'source-val' }),
     tracking: trackingSchema.default({}),
+    /** Published numbers to compare with; read by `dalab report --reference`, ignored by runs. */
+    reference: referenceSchema.optional(),
     /** Read by `dalab sweep`; `dalab run` ignores it. */
     sweep: z.union([sweepGrid, z.array(sweepGrid).min(1)]).optional(),
   })

@@ -86,6 +86,16 @@ function variedKeys(runs: readonly ReportRun[], keep: (key: string) => boolean):
     .sort();
 }
 
+/**
+ * A strategy's recipe, not a setting: a `train.*` or `model.*` key that differs between strategies
+ * but not among one strategy's runs (experiments/reproduce/: each strategy under its paper's
+ * optimiser, schedule or bottleneck). Comparing strategies, such a key belongs to the method.
+ */
+function isRecipeKey(key: string, byAdapter: ReadonlyMap<string, readonly ReportRun[]>): boolean {
+  if (byAdapter.size < 2 || !(key.startsWith('train.') || key.startsWith('model.'))) return false;
+  return [...byAdapter.values()].every((runs) => new Set(runs.map((r) => r.params[key] ?? '')).size === 1);
+}
+
 function describe(params: Record<string, string>, keys: readonly string[], strip = ''): string {
   return keys.map((k) => `${k.startsWith(strip) ? k.slice(strip.length) : k}=${params[k] ?? '-'}`).join(', ');
 }
@@ -104,9 +114,9 @@ export function runRows(runs: readonly ReportRun[], metric = 'final/target_test_
   const byBenchmark = new Map<string, ReportRun[]>();
   for (const r of runs) byBenchmark.set(benchmarkOf(r), [...(byBenchmark.get(benchmarkOf(r)) ?? []), r]);
   for (const [benchmark, list] of byBenchmark) {
-    const settingKeys = variedKeys(list, (k) => !k.startsWith('adapter.'));
     const byAdapter = new Map<string, ReportRun[]>();
     for (const r of list) byAdapter.set(r.tags['dalab.adapter']!, [...(byAdapter.get(r.tags['dalab.adapter']!) ?? []), r]);
+    const settingKeys = variedKeys(list, (k) => !k.startsWith('adapter.')).filter((k) => !isRecipeKey(k, byAdapter));
     for (const [adapter, own] of byAdapter) {
       const optionKeys = variedKeys(own, (k) => k.startsWith('adapter.') && k !== 'adapter.name');
       for (const r of own) {

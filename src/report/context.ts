@@ -2,6 +2,7 @@
  * What every figure kind reads: the runs, one row per run, the aggregates, each method's role and
  * the labels of single-setting figures, computed once per report.
  */
+import type { Reference } from '../config/schema.js';
 import type { ReportRun } from './runs.js';
 import { pairedVsSource, summarise, withSourceAcrossLabels, type PairedRow, type RunRow, type SummaryRow } from './aggregate.js';
 import { MethodRoles } from './roles.js';
@@ -19,6 +20,8 @@ export interface ReportContext {
   readonly column: Column;
   /** Whether to draw the UMAP embedding (the slowest figure). */
   readonly embedding: boolean;
+  /** Published numbers to compare with (`dalab report --reference`). */
+  readonly reference?: Reference;
   runOf(row: RunRow): ReportRun;
   /** One label per method for single-setting figures (embedding, distances, confusion): the method, with its panel when there are several. */
   labelOf(row: RunRow): string;
@@ -27,7 +30,7 @@ export interface ReportContext {
   say(message: string): void;
 }
 
-export function reportContext(runs: readonly ReportRun[], rows: readonly RunRow[], options: { column: Column; embedding: boolean; say: (message: string) => void }): ReportContext {
+export function reportContext(runs: readonly ReportRun[], rows: readonly RunRow[], options: { column: Column; embedding: boolean; say: (message: string) => void; reference?: Reference }): ReportContext {
   const runById = new Map(runs.map((r) => [r.runId, r]));
   const runOf = (row: RunRow) => runById.get(row.runId)!;
   const panelCount = new Set(rows.map((r) => `${r.benchmark}\u0000${r.setting}`)).size;
@@ -45,6 +48,7 @@ export function reportContext(runs: readonly ReportRun[], rows: readonly RunRow[
     roles: new MethodRoles(rows),
     column: options.column,
     embedding: options.embedding,
+    ...(options.reference != null ? { reference: options.reference } : {}),
     runOf,
     labelOf,
     representatives,

@@ -25,7 +25,9 @@ import { reportContext, type ReportContext } from './context.js';
 import { FIGURE_KINDS } from './figures/index.js';
 import type { Figure } from './figures/shared.js';
 import { mean } from './stats.js';
-import { accuracyTable, pairedTable, selectionTable, toHtml, toLatex, toMarkdown, type SelectionRow } from './tables.js';
+import { accuracyTable, metricLabel, pairedTable, selectionTable, toHtml, toLatex, toMarkdown, type SelectionRow } from './tables.js';
+import { referenceCsv, referenceRows, referenceTable } from './reference.js';
+import type { Reference } from '../config/schema.js';
 import { reportHtml } from './html.js';
 import { writeFigure } from './render.js';
 import type { Column } from './theme.js';
@@ -37,6 +39,8 @@ export interface ReportOptions extends RunQuery {
   /** The metric compared (default final/target_test_acc: the selected checkpoint). */
   metric?: string;
   column?: Column;
+  /** Published numbers (an experiment file's `reference:` block): the published-vs-measured table and figure. */
+  reference?: Reference;
   /** Skip the UMAP embedding (the slowest figure). */
   embedding?: boolean;
   onProgress?: (message: string) => void;
@@ -105,7 +109,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   if (rows.length === 0) throw new UserError(messages.reportNoMetric(metric, runs.length));
   say(`${runs.length} runs${skippedText}`);
   // 3. context
-  const context = reportContext(runs, rows, { column: options.column ?? 'single', embedding: options.embedding !== false, say });
+  const context = reportContext(runs, rows, { column: options.column ?? 'single', embedding: options.embedding !== false, say, ...(options.reference != null ? { reference: options.reference } : {}) });
   // 4. figures
   const figures: Figure[] = [];
   const notes: string[] = [];
@@ -134,8 +138,12 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   const pairedT = pairedTable(paired, roles, metric);
   const selection = selectionRows(context);
   const selectionT = selectionTable(selection, roles);
-  write('tables.md', `# Results\n\n${toMarkdown(accuracy)}\n${paired.length > 0 ? toMarkdown(pairedT) + '\n' : ''}${selection.length > 0 ? toMarkdown(selectionT) : ''}`);
-  write('tables.tex', `${toLatex(accuracy, 'accuracy')}\n${paired.length > 0 ? toLatex(pairedT, 'paired') + '\n' : ''}${selection.length > 0 ? toLatex(selectionT, 'selection') : ''}`);
+  const published = options.reference != null ? referenceRows(options.reference, rows, context.runOf) : [];
+  const publishedT = referenceTable(published, metricLabel(metric));
+  const publishedMd = published.length > 0 ? `${toMarkdown(publishedT)}\n` : '';
+  write('tables.md', `# Results\n\n${publishedMd}${toMarkdown(accuracy)}\n${paired.length > 0 ? toMarkdown(pairedT) + '\n' : ''}${selection.length > 0 ? toMarkdown(selectionT) : ''}`);
+  write('tables.tex', `${published.length > 0 ? toLatex(publishedT, 'published') + '\n' : ''}${toLatex(accuracy, 'accuracy')}\n${paired.length > 0 ? toLatex(pairedT, 'paired') + '\n' : ''}${selection.length > 0 ? toLatex(selectionT, 'selection') : ''}`);
+  if (published.length > 0) write('reference.csv', referenceCsv(published));
   write('runs.csv', aq.from(rows).select(...RUN_COLUMNS).toCSV());
   const summaryTable = aq.from(summary.map(({ values: _values, ...s }) => ({ ...s, seeds: s.seeds.join(' ') })));
   const pairedRows = paired.map((p) => ({ benchmark: p.benchmark, setting: p.setting, method: p.method, diff_vs_source: p.meanDiff, diff_std: p.stdDiff, pairs: p.n, t: p.t, p_value: p.p, test: p.test }));
@@ -151,6 +159,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
       intro,
       figures,
       tables: [
+        ...(published.length > 0 ? [{ title: 'Published against measured', html: toHtml(publishedT) }] : []),
         { title: 'Accuracy', html: toHtml(accuracy) },
         ...(paired.length > 0 ? [{ title: `Paired comparison with ${roles.label('lower-bound')}`, html: toHtml(pairedT) }] : []),
         ...(selection.length > 0 ? [{ title: 'Model selection gap', html: toHtml(selectionT) }] : []),

@@ -1,6 +1,7 @@
 /** The figure kinds of a report, one registration line each, in the order index.html shows them. */
 import { FigureRegistry } from './registry.js';
 import { pairedDifference } from './paired_difference.js';
+import { publishedVsMeasured } from './published_vs_measured.js';
 import { comparison } from './comparison.js';
 import { learningCurves } from './learning_curves.js';
 import { labelBudget } from './label_budget.js';
@@ -11,6 +12,7 @@ import { confusionMatrix } from './confusion_matrix.js';
 import { gradientFlow, skipTrainingLoss } from './gradient_flow.js';
 
 export const FIGURE_KINDS = new FigureRegistry()
+  .register(publishedVsMeasured)
   .register(pairedDifference)
   .register(comparison)
   .register(learningCurves)
