@@ -13,11 +13,27 @@
  * Prediction: the mean of the two classifiers' probabilities. Logged: `loss/source/cls`,
  * `loss/maximise/discrepancy`, `loss/minimise/discrepancy`, ... A step costs 2 + numK updates.
  */
+import { SeededDropout } from '../src/models/builder.js';
 import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
 import { ClassifierAdapter, defineAdapter, variablesOf, type AdapterContext, type LossTerms, type SubStep, type TrainBatch, type TrainingPhase } from '../src/train/adapter.js';
 import { crossEntropy } from '../src/losses/classification.js';
 import { classifierDiscrepancy } from '../src/losses/discrepancy.js';
+
+/** Dropout, Linear, BatchNorm1d, ReLU per hidden layer, then Linear to the classes (PyTorch's default initialisation). */
+export function mlpHead(name: string, featureSize: number, hidden: readonly number[], dropout: number, numClasses: number, seed: number): tf.LayersModel {
+  const init = (k: number) => tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: seed + k });
+  const f = tf.input({ shape: [featureSize], name: `${name}_features` });
+  let h: tf.SymbolicTensor = f;
+  hidden.forEach((units, i) => {
+    if (dropout > 0) h = new SeededDropout({ name: `${name}_drop${i + 1}`, rate: dropout, seed: seed + 100 + i }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.dense({ name: `${name}_fc${i + 1}`, units, kernelInitializer: init(i) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.batchNormalization({ name: `${name}_bn${i + 1}`, momentum: 0.9, epsilon: 1e-5 }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.activation({ name: `${name}_relu${i + 1}`, activation: 'relu' }).apply(h) as tf.SymbolicTensor;
+  });
+  const logits = tf.layers.dense({ name: `${name}_logits`, units: numClasses, kernelInitializer: init(hidden.length) }).apply(h) as tf.SymbolicTensor;
+  return tf.model({ inputs: f, outputs: logits, name });
+}
 
 const NEEDS = { source: true, targetUnlabelled: true, targetLabels: 'optional' } as const;
 
@@ -27,6 +43,15 @@ const options = z
     numK: z.number().int().positive().max(32).default(4),
     /** Weight of the discrepancy in sub-steps B and C. */
     weight: z.number().positive().default(1),
+    /**
+     * Hidden layers of each classifier: [] (default) keeps the backbone's linear head (and its copy);
+     * [1024, 1024] is Transfer-Learning-Library's digit classifier (ImageClassifierHead: Dropout,
+     * Linear, BatchNorm1d, ReLU per hidden layer, then Linear), [100, 100] the authors' (usps.py).
+     * With two linear heads the generator can zero the discrepancy by collapsing target features.
+     */
+    hidden: z.array(z.number().int().positive()).max(4).default([]),
+    /** Dropout before each hidden layer of the classifiers (with `hidden`). */
+    dropout: z.number().min(0).max(0.95).default(0.5),
   })
   .strict();
 type Options = z.infer<typeof options>;
@@ -40,6 +65,15 @@ class Mcd extends ClassifierAdapter {
     super(context);
     const second = context.backbone.rebuild(1);
     second.encoder.dispose();
+    if (options.hidden.length > 0 && !context.pretrained) {
+      // The MLP classifiers replace the backbone's head and its copy (F1 and F2 of the paper).
+      const featureSize = this.encoder.outputs[0]!.shape[1] as number;
+      second.classifier.dispose();
+      this.classifier.dispose();
+      this.classifier = mlpHead('classifier', featureSize, options.hidden, options.dropout, context.numClasses, context.seed * 37 + 11);
+      context.backbone.classifier = this.classifier;
+      second.classifier = mlpHead('classifier2', featureSize, options.hidden, options.dropout, context.numClasses, context.seed * 37 + 5011);
+    }
     // Trained through the sub-steps' own groups, not trainableVariables().
     this.classifier2 = this.module('classifier2', second.classifier, false);
   }

@@ -79,6 +79,13 @@ export const trainSchema = z
     evalEvery: z.number().int().nonnegative().optional(),
     /** Write a resume checkpoint every N steps (`dalab run --resume`); default: at every evaluation and at the end of each phase; 0 = only when stopped by SIGTERM/SIGINT. */
     checkpointEvery: z.number().int().nonnegative().optional(),
+    /**
+     * Steps at the start of each training phase in which only the supervised terms act (cls, cls2,
+     * cls_target, aux*): a strategy's target terms (entmin, bnm, mcc, a discriminator's, ...) start
+     * after them, on a classifier that has learned the source first, as the reference code does with
+     * a trained source model or a first epoch. A sub-step with no supervised term is skipped.
+     */
+    warmup: z.number().int().nonnegative().default(0),
     /** Training-time augmentation of every batch (source and target): invert intensities with this probability. */
     invert: z.number().min(0).max(1).default(0),
     /** Random translation (pixels) and intensity augmentation (contrast/brightness jitter, Gaussian noise) of every training batch; off by default. */
@@ -143,9 +150,14 @@ export const referenceSchema = z
     cite: z.string().min(1),
     /** Points below the published value that still count as reproduced (a measured mean above it always does). */
     tolerance: z.number().nonnegative().default(3),
-    values: z.record(z.string().regex(/^\S(.*\S)? -> \S(.*\S)?$/, "a benchmark as 'source -> target', e.g. 'mnist-10k -> usps'"), z.record(z.string().min(1), publishedValue)),
+    values: z.record(z.string(), z.record(z.string().min(1), publishedValue)),
   })
-  .strict();
+  .strict()
+  .superRefine((reference, context) => {
+    for (const key of Object.keys(reference.values)) {
+      if (!/^\S(.*\S)? ?-> ?\S(.*\S)?$/.test(key)) context.addIssue({ code: 'custom', path: ['values', key], message: `'${key}' is not a benchmark: write it as 'source -> target', e.g. 'mnist-10k -> usps'` });
+    }
+  });
 export type Reference = z.infer<typeof referenceSchema>;
 
 /** One sweep grid: dotted key -> the values of that axis. */

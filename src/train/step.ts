@@ -143,6 +143,9 @@ function makeOptimizer(train: TrainConfig, beta1 = 0.9): StepOptimizer {
   return new TfjsMomentum(train.lr, train.momentum, train.nesterov);
 }
 
+/** The terms that act during `train.warmup`: cross-entropy on labelled images (source, a second classifier's, labelled target, auxiliary heads). */
+export const isSupervisedTerm = (term: string): boolean => term === 'cls' || term === 'cls2' || term === 'cls_target' || term.startsWith('aux');
+
 /** A test hook (the divergence test): the batch with its first pixel NaN. */
 function poisoned(batch: Batch, poison: boolean): Batch {
   if (!poison) return batch;
@@ -267,8 +270,10 @@ export class Stepper {
     const sums: Record<string, tf.Scalar> = {};
     const totals: tf.Scalar[] = [];
     try {
+      const warm = step <= this.train.warmup;
       for (const { name, repeat, update, groups, variables } of this.updates) {
         const prefix = name === '' ? '' : `${name}/`;
+        if (warm && !this.hasSupervisedTerm(update, batch, progress)) continue;
         const termWeights = update.weights(progress);
         // Watched scalars keep their own names (domain_acc), whichever sub-step reports them.
         const monitor: Monitor = (key, value) => {
@@ -282,6 +287,7 @@ export class Stepper {
             const terms = update.loss(batch, progress, monitor);
             let sum: tf.Scalar | null = null;
             for (const [term, value] of Object.entries(terms)) {
+              if (warm && !isSupervisedTerm(term)) continue;
               const weight = termWeights[term] ?? 1;
               const weighted = weight === 1 ? value : tf.mul(value, weight);
               sum = sum == null ? (weighted as tf.Scalar) : tf.add(sum, weighted);
@@ -318,7 +324,8 @@ export class Stepper {
         totals.push(subTotal!);
       }
       this.phase.afterStep?.();
-      const total = totals.length === 1 ? totals[0]! : (tf.keep(tf.tidy(() => tf.addN(totals))) as tf.Scalar);
+      // Every update skipped (a source-free phase's warm-up): nothing was trained this step.
+      const total = totals.length === 0 ? tf.scalar(0) : totals.length === 1 ? totals[0]! : (tf.keep(tf.tidy(() => tf.addN(totals))) as tf.Scalar);
       // A sub-step's total may be one of its terms (a single term of weight 1): those stay.
       if (totals.length > 1) tf.dispose(totals.filter((t) => !Object.values(sums).includes(t)));
       return { total, terms: sums, monitors, gradNorms: norms };
@@ -329,6 +336,18 @@ export class Stepper {
       }
       if (batch.prepared != null) tf.dispose(Object.values(batch.prepared));
     }
+  }
+
+  private readonly termNames = new Map<Update, string[]>();
+
+  /** Whether an update has a term that acts during the warm-up (its term names read once, by one call outside the tape). */
+  private hasSupervisedTerm(update: Update, batch: TrainBatch, progress: number): boolean {
+    let names = this.termNames.get(update);
+    if (names == null) {
+      names = tf.tidy(() => Object.keys(update.loss(batch, progress, () => undefined)));
+      this.termNames.set(update, names);
+    }
+    return names.some(isSupervisedTerm);
   }
 
   /** Adds one repetition's terms to the running means (`terms` disposed). */
