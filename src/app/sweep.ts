@@ -99,7 +99,8 @@ export async function prepareSweep(runner: ExperimentRunner, file: string, sets:
     const config = validateExperiment(p.raw, file);
     points.push({ ...p, config, hash: configHash(config), prepared: await runner.prepare(config, file) });
   }
-  const { tracking: _tracking, ...identity } = raw;
+  // The reference: block changes no run: adding published numbers keeps the sweep's identity.
+  const { tracking: _tracking, reference: _reference, ...identity } = raw;
   const sweepHash = createHash('sha256').update(JSON.stringify([identity, points.map((p) => p.hash)])).digest('hex').slice(0, 16);
   return { file, sets, raw, points, tracker: points[0]!.prepared.tracker, experiment: experimentName(base), sweepHash };
 }

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { expandSweep } from '../../src/config/sweep.js';
+import { configHash, loadExperiment } from '../../src/config/load.js';
 
 test('sweep axes expand to every combination; map values merge, another strategy starts afresh', (t) => {
   const points = expandSweep({
@@ -37,4 +38,12 @@ test('a list of grids: the combinations of each in turn, a repeated combination 
   const describe = (p: (typeof points)[number]) => `${(p.raw['adapter'] as { name: string }).name}/${(p.raw['target'] as { labels: number }).labels}/${(p.raw['train'] as { seed: number }).seed}`;
   t.deepEqual(points.map(describe), ['source/0/0', 'source/0/1', 'dann/0/0', 'dann/0/1', 'joint/10/0', 'joint/10/1']);
   t.deepEqual(points[4]!.overrides, { adapter: { name: 'joint' }, 'target.labels': 10, 'train.seed': 0 });
+});
+
+test("config hashes of 0.2's experiment files are unchanged by the train keys added since (nesterov, invGamma, power, warmup at their defaults): its sweeps still find their finished runs", (t) => {
+  // Computed by dalab 0.2 (commit c882a4c).
+  t.is(configHash(loadExperiment('experiments/quickstart.yaml')), 'f2bfb77ba96dd93d');
+  t.is(configHash(loadExperiment('experiments/three-benchmarks.yaml')), 'f75fd1dc2a027036');
+  const base = loadExperiment('experiments/quickstart.yaml');
+  t.not(configHash({ ...base, train: { ...base.train, warmup: 100 } }), 'f2bfb77ba96dd93d', 'a warm-up that changes training changes the hash');
 });
