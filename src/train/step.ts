@@ -385,13 +385,16 @@ export class Stepper {
     for (const g of groups) {
       const mine: tf.NamedTensorMap = {};
       for (const v of g.variables) {
-        const grad = grads[v.name]!;
-        mine[v.name] = wd > 0 && this.kernels.has(v.name) ? tf.tidy(() => tf.add(grad, tf.mul(v, wd))) : grad;
+        const grad = grads[v.name];
+        // No gradient (every term that reaches it is off, e.g. a discriminator during train.warmup):
+        // a zero step, no weight decay, as PyTorch skips a parameter whose grad is None.
+        if (grad == null) mine[v.name] = tf.zerosLike(v);
+        else mine[v.name] = wd > 0 && this.kernels.has(v.name) ? tf.tidy(() => tf.add(grad, tf.mul(v, wd))) : grad;
       }
       g.optimizer.applyGradients(mine);
       for (const [name, t] of Object.entries(mine)) if (t !== grads[name]) t.dispose();
     }
-    tf.dispose(Object.values(grads));
+    tf.dispose(Object.values(grads).filter((g) => g != null));
   }
 
   /** The streams' positions and the optimisers' states (tensors owned by the optimisers). */

@@ -125,3 +125,25 @@ test.serial('train.warmup: no target term acts before it (mcc and mcd), every te
   t.deepEqual(mcd.seen[0], ['maximise/cls', 'maximise/cls2', 'maximise/discrepancy', 'source/cls', 'source/cls2'], 'step 1: the minimise sub-step (discrepancy only) is skipped');
   t.deepEqual(mcd.seen[1], ['maximise/cls', 'maximise/cls2', 'maximise/discrepancy', 'minimise/discrepancy', 'source/cls', 'source/cls2'], 'step 2: every sub-step');
 });
+
+test.serial('train.warmup: a module whose every term is off (dann\'s discriminator) is left as it is, then trained', async (t) => {
+  await useBackend('wasm');
+  const backbone = lenetDa.configure({}, 'test').build({ input: [28, 28, 1], numClasses: 10, seed: 0 });
+  const adapter = factory('dann').configure({}, 'test').create({ backbone, numClasses: 10, targetLabels: 0, seed: 0 });
+  const discriminator = adapter.checkpointModels()['discriminator']!;
+  const read = () => discriminator.trainableWeights.map((w) => Array.from(w.read().dataSync()));
+  const phase = adapter.phases(4)[0]!;
+  const stepper = new Stepper(trainSchema.parse({ steps: 4, batchSize: 4, seed: 0, warmup: 2, optimizer: 'sgd', weightDecay: 0.01 }), phase, { source: images(8), targetPool: images(8), targetLabelled: images(0) }, 10);
+  const start = read();
+  const step = (s: number) => {
+    const { total, terms, monitors } = stepper.step(s);
+    tf.dispose([total, ...Object.values(terms), ...Object.values(monitors)]);
+  };
+  step(1);
+  step(2);
+  t.deepEqual(read(), start, 'unchanged during the warm-up (no gradient, no weight decay)');
+  step(3);
+  t.notDeepEqual(read(), start, 'trained after it');
+  stepper.dispose();
+  adapter.dispose();
+});
