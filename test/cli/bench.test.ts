@@ -17,7 +17,7 @@ test('bench measures every backbone asked for at the input given (--json keeps i
 test('bench: an unknown backbone or a bad --input is one line, exit 2', (t) => {
   const unknown = dalab(['bench', '--backends', 'wasm', '--backbones', 'digitnet,vgg99', '--steps', '1']);
   t.is(unknown.status, 2);
-  t.regex(unknown.stderr.trim(), /^dalab: --backbones: unknown backbone 'vgg99' \(allowed: digitnet, resnet, lenet, alexnet, vgg, densenet, inception, mobilenet\)$/);
+  t.regex(unknown.stderr.trim(), /^dalab: --backbones: unknown backbone 'vgg99' \(allowed: digitnet, resnet, lenet, lenet-da, alexnet, vgg, densenet, inception, mobilenet\)$/);
   const input = dalab(['bench', '--backends', 'wasm', '--input', '28x28', '--steps', '1']);
   t.is(input.status, 2);
   t.regex(input.stderr.trim(), /^dalab: --input: '28x28' is not H,W,C/);

@@ -76,7 +76,7 @@ test.after.always(() => refusingProcess.kill());
 const cases: { title: string; args: () => string[]; expect: RegExp }[] = [
   { title: 'missing file', args: () => ['run', 'no/such.yaml'], expect: /^dalab: no\/such\.yaml: no such experiment file$/ },
   { title: 'YAML syntax (line and column)', args: () => ['run', writeExperiment('name: x\nsource: { dataset: mnist-10k\ntarget: x\n')], expect: /^dalab: .*bad\.yaml:3:1: not valid YAML: Flow map in block collection must be sufficiently indented and end with a }$/ },
-  { title: 'unknown top-level key', args: () => ['run', quickstart, '--set', 'trian.steps=5'], expect: /quickstart\.yaml: trian: unknown key \(allowed: name, source, target, model, adapter, train, select, tracking, sweep\)/ },
+  { title: 'unknown top-level key', args: () => ['run', quickstart, '--set', 'trian.steps=5'], expect: /quickstart\.yaml: trian: unknown key \(allowed: name, source, target, model, adapter, train, select, tracking, reference, sweep\)/ },
   { title: 'unknown nested key', args: () => ['run', quickstart, '--set', 'train.stpes=5'], expect: /quickstart\.yaml: train\.stpes: unknown key \(allowed: steps, batchSize/ },
   { title: 'wrong type', args: () => ['run', quickstart, '--set', 'train.steps=many'], expect: /train\.steps: expected number, received string/ },
   { title: 'negative steps', args: () => ['run', quickstart, '--set', 'train.steps=-3'], expect: /train\.steps: Too small/ },
@@ -88,7 +88,7 @@ const cases: { title: string; args: () => string[]; expect: RegExp }[] = [
   { title: 'renamed distill option', args: () => ['run', quickstart, '--set', 'adapter.rampUp=0.2'], expect: /adapter\.rampUp: renamed to adapter\.rampUpFraction for strategy 'distill'/ },
   { title: 'unknown validator', args: () => ['run', quickstart, '--set', 'select.by=accuracy'], expect: /select\.by: unknown validator 'accuracy' \(allowed: last, source-val, entropy, im, snd, dev, oracle\)/ },
   { title: 'domain name with a path', args: () => ['run', quickstart, '--set', 'target.name=data/scans'], expect: /quickstart\.yaml: target\.name: a short name: 1-60 characters, no slash and no "->"$/ },
-  { title: 'unknown backbone', args: () => ['run', quickstart, '--set', 'model.backbone=vgg99'], expect: /model\.backbone: unknown backbone 'vgg99' \(allowed: digitnet, resnet, lenet, alexnet, vgg, densenet, inception, mobilenet\)/ },
+  { title: 'unknown backbone', args: () => ['run', quickstart, '--set', 'model.backbone=vgg99'], expect: /model\.backbone: unknown backbone 'vgg99' \(allowed: digitnet, resnet, lenet, lenet-da, alexnet, vgg, densenet, inception, mobilenet\)/ },
   { title: 'backbone option', args: () => ['run', quickstart, '--set', 'model.backbone={name: resnet, depth: 21}'], expect: /quickstart\.yaml: model\.backbone\.depth: basic blocks need depth 6n\+2 .*got 21 for backbone 'resnet'$/ },
   { title: 'unknown backbone option', args: () => ['run', quickstart, '--set', 'model.backbone={name: digitnet, depth: 3}'], expect: /model\.backbone\.depth: unknown key .*for backbone 'digitnet'/ },
   { title: 'models --input', args: () => ['models', '--input', '28,28'], expect: /--input: '28,28' is not H,W,C/ },

@@ -103,7 +103,7 @@ test('legacy runs (no role tags) and tagged runs give the same report; the same 
   const b = await writeReport({ from: legacy, out: path.join(out, 'legacy') });
   const again = await writeReport({ from: tagged, out: path.join(out, 'again') });
   // Every kind but skip_training_loss (it needs runs that differ only in model.backbone.skip).
-  t.deepEqual(a.figures, FIGURE_KINDS.list().map((k) => k.name).filter((n) => n !== 'skip_training_loss'));
+  t.deepEqual(a.figures, FIGURE_KINDS.list().map((k) => k.name).filter((n) => n !== 'skip_training_loss' && n !== 'published_vs_measured'));
   t.deepEqual(b.figures, a.figures);
   t.deepEqual(b.notes, a.notes);
   const read = (dir: string, file: string) => fs.readFileSync(path.join(dir, file), 'utf8');
@@ -120,7 +120,7 @@ test('legacy runs (no role tags) and tagged runs give the same report; the same 
 test('the registry keeps registration order and refuses a name twice', (t) => {
   t.deepEqual(
     FIGURE_KINDS.list().map((k) => k.name),
-    ['paired_difference', 'comparison', 'learning_curves', 'label_budget', 'freeze_depth', 'embedding', 'domain_distance', 'confusion_matrix', 'gradient_flow', 'skip_training_loss'],
+    ['published_vs_measured', 'paired_difference', 'comparison', 'learning_curves', 'label_budget', 'freeze_depth', 'embedding', 'domain_distance', 'confusion_matrix', 'gradient_flow', 'skip_training_loss'],
   );
   const registry = new FigureRegistry().register(comparison);
   const copy = { ...comparison, gather: () => drawn([]) };
