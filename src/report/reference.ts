@@ -30,6 +30,24 @@ export function loadReference(file: string): Reference {
   return parsed.data;
 }
 
+/**
+ * Several files' blocks as one: each number keeps its own block's citation and tolerance; a
+ * benchmark and strategy given twice takes the later file's number.
+ */
+export function mergeReferences(references: readonly Reference[]): Reference {
+  if (references.length === 1) return references[0]!;
+  const values: Reference['values'] = {};
+  for (const ref of references) {
+    for (const [benchmark, methods] of Object.entries(ref.values)) {
+      for (const [strategy, entry] of Object.entries(methods)) {
+        const { value, tolerance = ref.tolerance, cite = ref.cite } = typeof entry === 'number' ? { value: entry } : entry;
+        (values[benchmark] ??= {})[strategy] = { value, tolerance, cite };
+      }
+    }
+  }
+  return { cite: references.map((r) => r.cite).join('; '), tolerance: references[0]!.tolerance, values };
+}
+
 /** 'mnist-10k -> usps', 'mnist-10k->usps' and 'mnist-10k → usps' name one benchmark. */
 export const benchmarkKey = (name: string): string => name.replace(/\s*(->|→)\s*/g, '->').trim();
 

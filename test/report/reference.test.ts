@@ -10,7 +10,7 @@ import { dalab, tempDir } from '../helpers.js';
 import { writeStore } from './store.js';
 import { loadRuns } from '../../src/report/runs.js';
 import { runRows } from '../../src/report/aggregate.js';
-import { loadReference, referenceRows, referenceTable } from '../../src/report/reference.js';
+import { loadReference, mergeReferences, referenceRows, referenceTable } from '../../src/report/reference.js';
 import { toMarkdown } from '../../src/report/tables.js';
 import { validateExperiment, configHash } from '../../src/config/load.js';
 
@@ -136,4 +136,22 @@ test("a train.* or model.* key that differs only between strategies is their rec
   const rows = runRows((await loadRuns({ from: `file:${root}` })).runs);
   // weightDecay follows the strategy: no setting; steps varies within dann: a setting.
   t.deepEqual([...new Set(rows.map((r) => r.setting))].sort(), ['train.steps=100', 'train.steps=200']);
+});
+
+test('several reference files: each number keeps its own citation and tolerance; dalab report --reference is repeatable', async (t) => {
+  const a = loadReference(file(EXPERIMENT + BLOCK));
+  const b = loadReference(file(`reference:\n  cite: "Ganin 2016"\n  tolerance: 4\n  values:\n    mnist-10k -> mnist-m: { dann: 76.66 }\n    mnist-10k -> usps: { dann: 71 }\n`));
+  const merged = mergeReferences([a, b]);
+  t.deepEqual(merged.values['mnist-10k -> mnist-m']!['dann'], { value: 76.66, tolerance: 4, cite: 'Ganin 2016' });
+  t.deepEqual(merged.values['mnist-10k -> usps']!['dann'], { value: 71, tolerance: 4, cite: 'Ganin 2016' }, 'the later file wins');
+  t.deepEqual(merged.values['mnist-10k -> usps']!['source'], { value: 60, tolerance: 5, cite: 'Paper 2020, Table 2' });
+  const root = tempDir('dalab-reference-two-');
+  await writeStore(root, 'ref', [{ adapter: 'dann', seed: 0, acc: 0.7, benchmark: 'mnist-10k->mnist-m' }]);
+  const out = path.join(root, 'report');
+  const bFile = file(`reference:\n  cite: "Ganin 2016"\n  values:\n    mnist-10k -> mnist-m: { dann: 76.66 }\n`);
+  const r = dalab(['report', '--from', `file:${root}`, '--out', out, '--no-embedding', '--reference', file(EXPERIMENT + BLOCK), '--reference', bFile]);
+  t.is(r.status, 0, r.stderr);
+  const csv = fs.readFileSync(path.join(out, 'reference.csv'), 'utf8');
+  t.regex(csv, /mnist-10k -> mnist-m,dann,dann,76\.66,3,70,0,1,-6\.66,below/);
+  t.regex(csv, /mnist-10k -> usps,mmd,mmd,80,3,,,0,,not run/);
 });

@@ -12,7 +12,7 @@ interface ReportFlags {
   metric: string;
   doubleColumn?: boolean;
   embedding: boolean;
-  reference?: string;
+  reference: string[];
   json?: boolean;
 }
 
@@ -28,7 +28,7 @@ export function registerReport(cli: Cli): void {
     .option('--metric <key>', 'the metric compared', 'final/target_test_acc')
     .option('--double-column', 'size figures for a double-column (7 in) width')
     .option('--no-embedding', 'skip the UMAP feature embedding (the slowest figure)')
-    .option('--reference <file>', "an experiment file whose reference: block holds published numbers: adds the published-vs-measured table and figure")
+    .option('--reference <file>', "an experiment file whose reference: block holds published numbers: adds the published-vs-measured table and figure (repeatable)", collect, [])
     .option('--json', 'print one JSON object as the last stdout line')
     .action(async (opts: ReportFlags) => {
       const result = await makeReport({
@@ -40,7 +40,7 @@ export function registerReport(cli: Cli): void {
         metric: opts.metric,
         column: opts.doubleColumn ? 'double' : 'single',
         embedding: opts.embedding,
-        ...(opts.reference != null ? { referenceFile: opts.reference } : {}),
+        referenceFiles: opts.reference,
         onProgress: (line) => process.stderr.write(`report: ${line}\n`),
       });
       if (opts.json) {
