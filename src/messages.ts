@@ -20,6 +20,8 @@ export const messages = {
   backendUnavailable: (name: string, reason: string) =>
     `--backend: '${name}' is not available here: ${reason} (run 'dalab backends' to see what loads)`,
   fileNotFound: (file: string) => `${file}: no such experiment file`,
+  fileIsFolder: (file: string, yamls: readonly string[]) =>
+    `${file}: a folder, not an experiment file (${yamls.length === 0 ? 'it holds no .yaml file' : `it holds ${yamls.length} .yaml file${yamls.length === 1 ? '' : 's'}: ${list(yamls.slice(0, 3))}${yamls.length > 3 ? ', ...' : ''}`})`,
   referenceFileNotFound: (file: string) => `--reference ${file}: no such file (an experiment file with a reference: block)`,
   referenceMissing: (file: string) => `--reference ${file}: the file has no reference: block (benchmark -> strategy -> published value, with cite:)`,
   yamlSyntax: (file: string, detail: string) => `${file}: not valid YAML: ${detail}`,

@@ -16,7 +16,12 @@ function isMapping(value: unknown): value is Record<string, unknown> {
 }
 
 export function readExperimentFile(file: string): RawConfig {
-  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UserError(messages.fileNotFound(file));
+  if (!fs.existsSync(file)) throw new UserError(messages.fileNotFound(file));
+  if (fs.statSync(file).isDirectory()) {
+    const yamls = fs.readdirSync(file).filter((f) => /\.ya?ml$/.test(f)).sort();
+    throw new UserError(messages.fileIsFolder(file, yamls));
+  }
+  if (!fs.statSync(file).isFile()) throw new UserError(messages.fileNotFound(file));
   const text = fs.readFileSync(file, 'utf8');
   let parsed: unknown;
   try {

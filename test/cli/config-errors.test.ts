@@ -75,6 +75,7 @@ test.after.always(() => refusingProcess.kill());
 /** Each bad input: exit code 2, exactly one line on stderr naming the field, no stack trace, no run in the tracker. */
 const cases: { title: string; args: () => string[]; expect: RegExp }[] = [
   { title: 'missing file', args: () => ['run', 'no/such.yaml'], expect: /^dalab: no\/such\.yaml: no such experiment file$/ },
+  { title: 'a folder as the experiment file', args: () => ['run', 'experiments'], expect: /^dalab: experiments: a folder, not an experiment file \(it holds \d+ \.yaml files: compare-backbones\.yaml, compare-strategies\.yaml, defaults-validation-2\.yaml, \.\.\.\)$/ },
   { title: 'YAML syntax (line and column)', args: () => ['run', writeExperiment('name: x\nsource: { dataset: mnist-10k\ntarget: x\n')], expect: /^dalab: .*bad\.yaml:3:1: not valid YAML: Flow map in block collection must be sufficiently indented and end with a }$/ },
   { title: 'unknown top-level key', args: () => ['run', quickstart, '--set', 'trian.steps=5'], expect: /quickstart\.yaml: trian: unknown key \(allowed: name, source, target, model, adapter, train, select, tracking, reference, sweep\)/ },
   { title: 'unknown nested key', args: () => ['run', quickstart, '--set', 'train.stpes=5'], expect: /quickstart\.yaml: train\.stpes: unknown key \(allowed: steps, batchSize/ },
