@@ -71,6 +71,7 @@ const IGNORED = [/^train\.seed$/, /^name$/, /^tracking\./, /^sweep/, /^(source|t
 
 function variedKeys(runs: readonly ReportRun[], keep: (key: string) => boolean): string[] {
   const keys = new Set<string>();
+  const params = (r: ReportRun) => withDefaults(r.params);
   for (const r of runs) for (const k of Object.keys(r.params)) if (keep(k) && !IGNORED.some((re) => re.test(k))) keys.add(k);
   // A key some runs lack varies if the runs that have it disagree, or if a run of the same dalab
   // version lacks it (an option whose default is not logged, e.g. mmd's layers, set in some runs
@@ -78,22 +79,32 @@ function variedKeys(runs: readonly ReportRun[], keep: (key: string) => boolean):
   const version = (r: ReportRun) => r.tags['dalab.version'] ?? '';
   return [...keys]
     .filter((k) => {
-      const having = runs.filter((r) => r.params[k] != null);
-      if (new Set(having.map((r) => r.params[k])).size > 1) return true;
+      const having = runs.filter((r) => params(r)[k] != null);
+      if (new Set(having.map((r) => params(r)[k])).size > 1) return true;
       const versions = new Set(having.map(version));
-      return runs.some((r) => r.params[k] == null && versions.has(version(r)));
+      return runs.some((r) => params(r)[k] == null && versions.has(version(r)));
     })
     .sort();
 }
 
+/** Keys added since 0.2 at the value that gives 0.2's behaviour: a run that predates a key had that value. */
+const ADDED_DEFAULTS: Record<string, string> = { 'train.nesterov': 'false', 'train.invGamma': '0.001', 'train.power': '0.75', 'train.warmup': '0' };
+const withDefaults = (params: Record<string, string>): Record<string, string> => ({ ...ADDED_DEFAULTS, ...params });
+const distinct = (runs: readonly ReportRun[], key: string): number => new Set(runs.map((r) => withDefaults(r.params)[key] ?? '')).size;
+
 /**
- * A strategy's recipe, not a setting: a `train.*` or `model.*` key that differs between strategies
- * but not among one strategy's runs (experiments/reproduce/: each strategy under its paper's
- * optimiser, schedule or bottleneck). Comparing strategies, such a key belongs to the method.
+ * What a `train.*` or `model.*` key that varies among a benchmark's runs is, comparing strategies
+ * (experiments/reproduce/: each strategy under its paper's optimiser, schedule or bottleneck):
+ * - 'recipe': it differs between strategies but not among one strategy's runs: part of the method;
+ * - 'variant': it varies among some strategies' runs but not all: those methods' recipes, named in
+ *   their method label;
+ * - 'setting': it varies among every strategy's runs (or there is one strategy): a column of its own.
  */
-function isRecipeKey(key: string, byAdapter: ReadonlyMap<string, readonly ReportRun[]>): boolean {
-  if (byAdapter.size < 2 || !(key.startsWith('train.') || key.startsWith('model.'))) return false;
-  return [...byAdapter.values()].every((runs) => new Set(runs.map((r) => r.params[key] ?? '')).size === 1);
+function recipeKind(key: string, byAdapter: ReadonlyMap<string, readonly ReportRun[]>): 'recipe' | 'variant' | 'setting' {
+  if (byAdapter.size < 2 || !(key.startsWith('train.') || key.startsWith('model.'))) return 'setting';
+  const varying = [...byAdapter.values()].filter((runs) => distinct(runs, key) > 1).length;
+  if (varying === 0) return 'recipe';
+  return varying < byAdapter.size ? 'variant' : 'setting';
 }
 
 function describe(params: Record<string, string>, keys: readonly string[], strip = ''): string {
@@ -116,13 +127,17 @@ export function runRows(runs: readonly ReportRun[], metric = 'final/target_test_
   for (const [benchmark, list] of byBenchmark) {
     const byAdapter = new Map<string, ReportRun[]>();
     for (const r of list) byAdapter.set(r.tags['dalab.adapter']!, [...(byAdapter.get(r.tags['dalab.adapter']!) ?? []), r]);
-    const settingKeys = variedKeys(list, (k) => !k.startsWith('adapter.')).filter((k) => !isRecipeKey(k, byAdapter));
+    const varied = variedKeys(list, (k) => !k.startsWith('adapter.'));
+    const kinds = new Map(varied.map((k) => [k, recipeKind(k, byAdapter)]));
+    const settingKeys = varied.filter((k) => kinds.get(k) === 'setting');
     for (const [adapter, own] of byAdapter) {
       const optionKeys = variedKeys(own, (k) => k.startsWith('adapter.') && k !== 'adapter.name');
+      // A recipe key that varies among this strategy's runs only: two recipes of one method (adda with and without dropout).
+      const recipeVariants = varied.filter((k) => kinds.get(k) === 'variant' && distinct(own, k) > 1);
       for (const r of own) {
         const value = r.latest[metric];
         if (value == null || Number.isNaN(value)) continue;
-        const variant = describe(r.params, optionKeys, 'adapter.');
+        const variant = [describe(r.params, optionKeys, 'adapter.'), describe(withDefaults(r.params), recipeVariants)].filter((t) => t !== '').join(', ');
         rows.push({
           runId: r.runId,
           benchmark,

@@ -124,18 +124,25 @@ test('dalab report --reference writes the table, reference.csv and the figure; w
   t.regex(missing.stderr, /has no reference: block/);
 });
 
-test("a train.* or model.* key that differs only between strategies is their recipe, not a report setting; one that varies within a strategy stays a setting", async (t) => {
+test("train.* / model.* keys comparing strategies: one strategy's recipe (constant within it) is no setting; varying within some strategies it names their variants; within every strategy it is a setting", async (t) => {
   const root = tempDir('dalab-recipe-');
   const benchmark = 'mnist-10k->usps';
+  const run = (adapter: string, seed: number, params: Record<string, string>) => ({ adapter, seed, acc: 0.5, benchmark, params });
   await writeStore(root, 'recipe', [
-    { adapter: 'source', seed: 0, acc: 0.5, benchmark, params: { 'train.weightDecay': '0.0005', 'train.steps': '100' } },
-    { adapter: 'source', seed: 1, acc: 0.5, benchmark, params: { 'train.weightDecay': '0.0005', 'train.steps': '100' } },
-    { adapter: 'dann', seed: 0, acc: 0.6, benchmark, params: { 'train.weightDecay': '0.001', 'train.steps': '100' } },
-    { adapter: 'dann', seed: 1, acc: 0.6, benchmark, params: { 'train.weightDecay': '0.001', 'train.steps': '200' } },
+    run('source', 0, { 'train.weightDecay': '0.0005', 'train.steps': '100', 'train.batchSize': '64' }),
+    run('source', 1, { 'train.weightDecay': '0.0005', 'train.steps': '100', 'train.batchSize': '128' }),
+    run('dann', 0, { 'train.weightDecay': '0.001', 'train.steps': '100', 'train.batchSize': '64' }),
+    run('dann', 1, { 'train.weightDecay': '0.001', 'train.steps': '200', 'train.batchSize': '128' }),
   ]);
   const rows = runRows((await loadRuns({ from: `file:${root}` })).runs);
-  // weightDecay follows the strategy: no setting; steps varies within dann: a setting.
-  t.deepEqual([...new Set(rows.map((r) => r.setting))].sort(), ['train.steps=100', 'train.steps=200']);
+  // weightDecay follows the strategy (recipe); steps varies within dann only (dann's variants);
+  // batchSize varies within both (a setting).
+  t.deepEqual(rows.map((r) => [r.method, r.setting]).sort(), [
+    ['dann (train.steps=100)', 'train.batchSize=64'],
+    ['dann (train.steps=200)', 'train.batchSize=128'],
+    ['source', 'train.batchSize=128'],
+    ['source', 'train.batchSize=64'],
+  ]);
 });
 
 test('several reference files: each number keeps its own citation and tolerance; dalab report --reference is repeatable', async (t) => {
