@@ -25,7 +25,8 @@ export function publishedVsMeasuredFigure(rows: readonly ReferenceRow[], column:
   ];
   const x = { field: 'published', type: 'quantitative' as const, title: 'published accuracy (%)', scale };
   const y = { field: 'mean', type: 'quantitative' as const, title: 'dalab accuracy (%)', scale };
-  const color = { field: 'strategy', type: 'nominal' as const, title: 'strategy' };
+  // Up to 20 strategies (and their variants) in distinct colours; long variant names in full.
+  const color = { field: 'strategy', type: 'nominal' as const, title: 'strategy', scale: { scheme: 'tableau20' }, legend: { labelLimit: 420 } };
   const shape = { field: 'benchmark', type: 'nominal' as const, title: 'benchmark' };
   const layer: Layer = {
     layer: [
