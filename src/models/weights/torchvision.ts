@@ -11,6 +11,7 @@
  * gives the class count and lands on dalab's `logits`. `num_batches_tracked` is not needed.
  * Everything that does not fit is reported by name, all at once.
  */
+import { SeededDropout } from '../builder.js';
 import * as tf from '@tensorflow/tfjs';
 import type { Backbone } from '../backbones.js';
 import { WeightsFileError, type NamedTensor } from './tensors.js';
@@ -109,7 +110,7 @@ function flattenedMap(layer: tf.layers.Layer): [number, number, number] | null {
   const before = (l: tf.layers.Layer) => (l as unknown as { inboundNodes: { inboundLayers: tf.layers.Layer[] }[] }).inboundNodes[0]?.inboundLayers[0];
   let inbound = before(layer);
   // Through element-wise layers (AlexNet: Flatten -> Dropout -> Linear).
-  while (inbound != null && ['Dropout', 'Activation'].includes(inbound.getClassName())) inbound = before(inbound);
+  while (inbound != null && ['Dropout', SeededDropout.className, 'Activation'].includes(inbound.getClassName())) inbound = before(inbound);
   if (inbound == null || inbound.getClassName() !== 'Flatten') return null;
   const shape = (inbound.input as tf.SymbolicTensor).shape as number[];
   return shape.length === 4 && shape[1]! * shape[2]! > 1 ? [shape[1]!, shape[2]!, shape[3]!] : null;
