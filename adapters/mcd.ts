@@ -13,7 +13,7 @@
  * Prediction: the mean of the two classifiers' probabilities. Logged: `loss/source/cls`,
  * `loss/maximise/discrepancy`, `loss/minimise/discrepancy`, ... A step costs 2 + numK updates.
  */
-import { SeededDropout } from '../src/models/builder.js';
+import { SeededDropout, torchDefaultInit } from '../src/models/builder.js';
 import { z } from 'zod';
 import * as tf from '@tensorflow/tfjs';
 import { ClassifierAdapter, defineAdapter, variablesOf, type AdapterContext, type LossTerms, type SubStep, type TrainBatch, type TrainingPhase } from '../src/train/adapter.js';
@@ -22,7 +22,7 @@ import { classifierDiscrepancy } from '../src/losses/discrepancy.js';
 
 /** Dropout, Linear, BatchNorm1d, ReLU per hidden layer, then Linear to the classes (PyTorch's default initialisation). */
 export function mlpHead(name: string, featureSize: number, hidden: readonly number[], dropout: number, numClasses: number, seed: number): tf.LayersModel {
-  const init = (k: number) => tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: seed + k });
+  const init = (k: number) => torchDefaultInit(seed + k);
   const f = tf.input({ shape: [featureSize], name: `${name}_features` });
   let h: tf.SymbolicTensor = f;
   hidden.forEach((units, i) => {

@@ -167,15 +167,15 @@ export function flattenConfig(value: unknown, prefix = '', out: Record<string, s
 }
 
 /** A stable hash of the resolved config minus what does not change results (tracking, sweep). */
-/** Keys added since 0.2 and their defaults (the behaviour before them). */
-const HASH_NEUTRAL_DEFAULTS: Record<string, string> = { 'train.nesterov': 'false', 'train.invGamma': '0.001', 'train.power': '0.75', 'train.warmup': '0' };
+/** Keys added since 0.2 and their defaults (the behaviour before them), as flattened params: the config hash leaves them out at these values, the report reads them into runs that predate them. */
+export const ADDED_SINCE_0_2: Readonly<Record<string, string>> = { 'train.nesterov': 'false', 'train.invGamma': '0.001', 'train.power': '0.75', 'train.warmup': '0' };
 
 export function configHash(config: ExperimentConfig): string {
   const { tracking: _tracking, sweep: _sweep, reference: _reference, ...rest } = config;
   const flat = flattenConfig(rest);
   // Keys added after a release, at the value that reproduces that release's behaviour, leave the
   // hash as it was: sweeps started before them still find their finished runs.
-  for (const [key, value] of Object.entries(HASH_NEUTRAL_DEFAULTS)) if (flat[key] === value) delete flat[key];
+  for (const [key, value] of Object.entries(ADDED_SINCE_0_2)) if (flat[key] === value) delete flat[key];
   const canonical = Object.keys(flat)
     .sort()
     .map((k) => `${k}=${flat[k]}`)

@@ -126,6 +126,9 @@ export class SeededDropout extends tf.layers.Layer {
 }
 tf.serialization.registerClass(SeededDropout);
 
+/** PyTorch's default for Conv2d and Linear: kaiming_uniform(a = sqrt 5) = U(+-1 / sqrt(fan_in)), variance 1 / (3 fan_in). */
+export const torchDefaultInit = (seed: number) => tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed });
+
 export type Padding = number | 'same' | 'valid';
 export type Init = 'he' | 'he-in' | 'glorot' | 'torch';
 
@@ -185,8 +188,7 @@ export class NetBuilder {
 
   private initializer(init: Init): ReturnType<typeof tf.initializers.glorotUniform> {
     if (init === 'glorot') return tf.initializers.glorotUniform({ seed: this.next() });
-    // PyTorch's default for Conv2d and Linear: kaiming_uniform(a = sqrt 5) = U(+-1 / sqrt(fan_in)), variance 1 / (3 fan_in).
-    if (init === 'torch') return tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: this.next() });
+    if (init === 'torch') return torchDefaultInit(this.next());
     return tf.initializers.varianceScaling({ scale: 2, mode: init === 'he' ? 'fanOut' : 'fanIn', distribution: 'normal', seed: this.next() });
   }
 

@@ -15,6 +15,7 @@
 import * as aq from 'arquero';
 import type { ReportRun } from './runs.js';
 import { domainName, shortBenchmark } from '../config/names.js';
+import { ADDED_SINCE_0_2 } from '../config/load.js';
 import { runRole, type Role } from './roles.js';
 import { ci95HalfWidth, mean, pairedTTest, std, type PairedTest } from './stats.js';
 
@@ -87,9 +88,8 @@ function variedKeys(runs: readonly ReportRun[], keep: (key: string) => boolean):
     .sort();
 }
 
-/** Keys added since 0.2 at the value that gives 0.2's behaviour: a run that predates a key had that value. */
-const ADDED_DEFAULTS: Record<string, string> = { 'train.nesterov': 'false', 'train.invGamma': '0.001', 'train.power': '0.75', 'train.warmup': '0' };
-const withDefaults = (params: Record<string, string>): Record<string, string> => ({ ...ADDED_DEFAULTS, ...params });
+/** A run that predates a key added since 0.2 had its default. */
+const withDefaults = (params: Record<string, string>): Record<string, string> => ({ ...ADDED_SINCE_0_2, ...params });
 const distinct = (runs: readonly ReportRun[], key: string): number => new Set(runs.map((r) => withDefaults(r.params)[key] ?? '')).size;
 
 /**

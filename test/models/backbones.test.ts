@@ -11,7 +11,6 @@ import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import type { Backbone, BackboneFactory } from '../../src/models/backbones.js';
 import { lenet } from '../../src/models/lenet.js';
-import { lenetDa } from '../../src/models/lenet-da.js';
 import { alexnet } from '../../src/models/alexnet.js';
 import { vgg } from '../../src/models/vgg.js';
 import { densenet } from '../../src/models/densenet.js';
@@ -93,7 +92,7 @@ test('options are strict: an unknown key or value is a UserError naming it', (t)
   t.throws(() => alexnet.configure({ variant: 'caffe' }, 'f.yaml'), { instanceOf: UserError, message: /model\.backbone\.variant/ });
 });
 
-for (const factory of [lenet, lenetDa, alexnet, vgg, densenet, inception, mobilenet]) {
+for (const factory of [lenet, alexnet, vgg, densenet, inception, mobilenet]) {
   test.serial(`${factory.name} at its digit-sized default trains on wasm: mnist-10k, batch 16, Adam 1e-3, mean loss of steps 21-30 below 0.8x that of steps 1-10`, async (t) => {
     await useBackend('wasm');
     const config = smallExperiment({ 'train.steps': 30, 'train.batchSize': 16, 'train.logEvery': 10, 'model.backbone': factory.name });
